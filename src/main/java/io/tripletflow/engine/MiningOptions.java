@@ -1,0 +1,199 @@
+package io.tripletflow.engine;
+
+import java.util.Locale;
+
+/**
+ * Every parameter of the mining step, named as in {@code spec/rank-hard-loss.md}, validated once.
+ *
+ * <pre>{@code
+ * MiningOptions seed = MiningOptions.builder().negNum(4).pairSize(2).hardRatio(0.5f)
+ *         .randRatio(0.5f).margin(1f).build();
+ * }</pre>
+ *
+ * <p>{@link #seedCompatible()} is the Caffe layer's own composition; {@link #defaults()} is the
+ * streaming default (the same mining, with the counter generator and label-mismatch rejection).
+ */
+public final class MiningOptions {
+
+    public enum DistanceKind { NEG_DOT, SQUARED_EUCLIDEAN, EUCLIDEAN, COSINE }
+
+    public enum MinerKind { RANK_HARD, SEMI_HARD, BATCH_HARD, BATCH_ALL }
+
+    public enum PositivesKind { PAIRS, ALL }
+
+    public enum LossKind { DOUBLE_HINGE, HINGE, SOFT }
+
+    public enum ReductionKind { SEED, MEAN_NONZERO, MEAN }
+
+    public enum RngKind { SEED_COMPAT, COUNTER }
+
+    public enum LabelMismatchPolicy { REJECT, SKIP_ANCHOR, SEED }
+
+    private final int negNum;
+    private final int pairSize;
+    private final float hardRatio;
+    private final float randRatio;
+    private final float margin;
+    private final float lossWeight;
+    private final DistanceKind distance;
+    private final MinerKind miner;
+    private final PositivesKind positives;
+    private final LossKind loss;
+    private final ReductionKind reduction;
+    private final RngKind rng;
+    private final long rngSeed;
+    private final LabelMismatchPolicy onLabelMismatch;
+
+    private MiningOptions(Builder b) {
+        this.negNum = b.negNum;
+        this.pairSize = b.pairSize;
+        this.hardRatio = b.hardRatio;
+        this.randRatio = b.randRatio;
+        this.margin = b.margin;
+        this.lossWeight = b.lossWeight;
+        this.distance = b.distance;
+        this.miner = b.miner;
+        this.positives = b.positives;
+        this.loss = b.loss;
+        this.reduction = b.reduction;
+        this.rng = b.rng;
+        this.rngSeed = b.rngSeed;
+        this.onLabelMismatch = b.onLabelMismatch;
+        validate();
+    }
+
+    private void validate() {
+        if (negNum < 1) {
+            throw new IllegalArgumentException("neg-num must be >= 1, got " + negNum
+                    + " (the seed divides by neg-num * N / pair-size * 2 and returns NaN for 0)");
+        }
+        if (pairSize < 1) {
+            throw new IllegalArgumentException("pair-size must be >= 1, got " + pairSize);
+        }
+        requireRatio("hard-ratio", hardRatio);
+        requireRatio("rand-ratio", randRatio);
+        if (!Float.isFinite(margin)) {
+            throw new IllegalArgumentException("margin must be a finite number, got " + margin);
+        }
+        if (!Float.isFinite(lossWeight)) {
+            throw new IllegalArgumentException("loss-weight must be a finite number, got " + lossWeight);
+        }
+    }
+
+    private static void requireRatio(String name, float value) {
+        if (!(value >= 0f) || !Float.isFinite(value)) {
+            throw new IllegalArgumentException(name + " must be a finite number >= 0, got " + value);
+        }
+    }
+
+    /** The Caffe layer as published: rank-hard mining, neg-dot, double hinge, ÷ cnt, MT19937. */
+    public static MiningOptions seedCompatible() {
+        return builder().rng(RngKind.SEED_COMPAT).onLabelMismatch(LabelMismatchPolicy.SEED).build();
+    }
+
+    /** The streaming defaults: the seed's mining with the counter generator. */
+    public static MiningOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder().negNum(negNum).pairSize(pairSize).hardRatio(hardRatio).randRatio(randRatio)
+                .margin(margin).lossWeight(lossWeight).distance(distance).miner(miner).positives(positives)
+                .loss(loss).reduction(reduction).rng(rng).rngSeed(rngSeed).onLabelMismatch(onLabelMismatch);
+    }
+
+    /** {@code (int)((float) neg_num * (float) hard_ratio)}, the seed's truncation. */
+    public int hardNum() {
+        return (int) ((float) negNum * hardRatio);
+    }
+
+    /** {@code (int)((float) neg_num * (float) rand_ratio)}. */
+    public int randNum() {
+        return (int) ((float) negNum * randRatio);
+    }
+
+    public int negNum() { return negNum; }
+    public int pairSize() { return pairSize; }
+    public float hardRatio() { return hardRatio; }
+    public float randRatio() { return randRatio; }
+    public float margin() { return margin; }
+    public float lossWeight() { return lossWeight; }
+    public DistanceKind distance() { return distance; }
+    public MinerKind miner() { return miner; }
+    public PositivesKind positives() { return positives; }
+    public LossKind loss() { return loss; }
+    public ReductionKind reduction() { return reduction; }
+    public RngKind rng() { return rng; }
+    public long rngSeed() { return rngSeed; }
+    public LabelMismatchPolicy onLabelMismatch() { return onLabelMismatch; }
+
+    /** The option value as written in configuration: {@code SQUARED_EUCLIDEAN} is {@code squared-euclidean}. */
+    public static String optionName(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** Parses an option value as written in configuration, naming the option and the choices on error. */
+    public static <E extends Enum<E>> E parseOption(String option, String text, Class<E> type) {
+        for (E e : type.getEnumConstants()) {
+            if (optionName(e).equals(text.trim().toLowerCase(Locale.ROOT))) {
+                return e;
+            }
+        }
+        StringBuilder choices = new StringBuilder();
+        for (E e : type.getEnumConstants()) {
+            choices.append(choices.length() == 0 ? "" : ", ").append(optionName(e));
+        }
+        throw new IllegalArgumentException(option + " must be one of " + choices + ", got '" + text + "'");
+    }
+
+    @Override
+    public String toString() {
+        return "neg-num=" + negNum + " pair-size=" + pairSize + " hard-ratio=" + hardRatio
+                + " rand-ratio=" + randRatio + " margin=" + margin + " loss-weight=" + lossWeight
+                + " distance=" + optionName(distance) + " miner=" + optionName(miner)
+                + " positives=" + optionName(positives) + " loss=" + optionName(loss)
+                + " reduction=" + optionName(reduction) + " rng=" + optionName(rng) + " rng-seed=" + rngSeed
+                + " on-label-mismatch=" + optionName(onLabelMismatch);
+    }
+
+    /** Builder with the spec's defaults (4 / 2 / 0.5 / 0.5 / margin 1.0). */
+    public static final class Builder {
+        private int negNum = 4;
+        private int pairSize = 2;
+        private float hardRatio = 0.5f;
+        private float randRatio = 0.5f;
+        private float margin = 1.0f;
+        private float lossWeight = 1.0f;
+        private DistanceKind distance = DistanceKind.NEG_DOT;
+        private MinerKind miner = MinerKind.RANK_HARD;
+        private PositivesKind positives = PositivesKind.PAIRS;
+        private LossKind loss = LossKind.DOUBLE_HINGE;
+        private ReductionKind reduction = ReductionKind.SEED;
+        private RngKind rng = RngKind.COUNTER;
+        private long rngSeed = 1;
+        private LabelMismatchPolicy onLabelMismatch = LabelMismatchPolicy.REJECT;
+
+        public Builder negNum(int v) { negNum = v; return this; }
+        public Builder pairSize(int v) { pairSize = v; return this; }
+        public Builder hardRatio(float v) { hardRatio = v; return this; }
+        public Builder randRatio(float v) { randRatio = v; return this; }
+        public Builder margin(float v) { margin = v; return this; }
+        public Builder lossWeight(float v) { lossWeight = v; return this; }
+        public Builder distance(DistanceKind v) { distance = v; return this; }
+        public Builder miner(MinerKind v) { miner = v; return this; }
+        public Builder positives(PositivesKind v) { positives = v; return this; }
+        public Builder loss(LossKind v) { loss = v; return this; }
+        public Builder reduction(ReductionKind v) { reduction = v; return this; }
+        public Builder rng(RngKind v) { rng = v; return this; }
+        public Builder rngSeed(long v) { rngSeed = v; return this; }
+        public Builder onLabelMismatch(LabelMismatchPolicy v) { onLabelMismatch = v; return this; }
+
+        public MiningOptions build() {
+            return new MiningOptions(this);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package io.tripletflow.engine.cpu;
+
+import io.tripletflow.batch.EmbeddingBatch;
+import io.tripletflow.engine.InvalidBatchException;
+import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.engine.MiningOptions.ReductionKind;
+import io.tripletflow.engine.reduction.Reduction;
+
+/** The mining spec's rules for a batch, checked before any work. */
+final class BatchChecks {
+    private BatchChecks() {}
+
+    static void check(EmbeddingBatch batch, MiningOptions options) throws InvalidBatchException {
+        int n = batch.rows();
+        int d = batch.dimension();
+        float[] f = batch.embeddings();
+        for (int i = 0; i < f.length; i++) {
+            if (!Float.isFinite(f[i])) {
+                throw new InvalidBatchException(batch.describe(), "embeddings", "non-finite-value",
+                        "row " + (i / Math.max(1, d)) + ", column " + (i % Math.max(1, d)) + " is " + f[i]
+                                + " (embeddings must be finite)");
+            }
+        }
+        if (options.reduction() == ReductionKind.SEED) {
+            int count = Reduction.seedCount(options.negNum(), n, options.pairSize());
+            if (count == 0) {
+                throw new InvalidBatchException(batch.describe(), "rows", "empty-seed-count",
+                        "cnt = neg-num * N / pair-size * 2 = " + options.negNum() + " * " + n + " / "
+                                + options.pairSize() + " * 2 = 0 (the seed divides by it: N must be >= pair-size / neg-num)");
+            }
+        }
+    }
+}

@@ -1,0 +1,390 @@
+package io.tripletflow.engine.cpu;
+
+import io.tripletflow.batch.EmbeddingBatch;
+import io.tripletflow.engine.InvalidBatchException;
+import io.tripletflow.engine.MiningBackend;
+import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.engine.MiningOptions.LabelMismatchPolicy;
+import io.tripletflow.engine.MiningOptions.PositivesKind;
+import io.tripletflow.engine.MiningOptions.ReductionKind;
+import io.tripletflow.engine.MiningOptions.RngKind;
+import io.tripletflow.engine.MiningResult;
+import io.tripletflow.engine.MiningStatistics;
+import io.tripletflow.engine.distance.Distance;
+import io.tripletflow.engine.loss.TripletLoss;
+import io.tripletflow.engine.miner.Miner;
+import io.tripletflow.engine.miner.MinerScratch;
+import io.tripletflow.engine.miner.MiningInput;
+import io.tripletflow.engine.random.CounterRandom;
+import io.tripletflow.engine.random.MersenneTwister;
+import io.tripletflow.engine.reduction.Reduction;
+import java.util.Arrays;
+
+/**
+ * The mining step on the CPU: the Gram matrix as a vectorised, blocked product
+ * ({@link GramKernel}), anchors mined in parallel, then one ordered pass for the loss, the mask,
+ * the statistics and the distance coefficients, and the gradients row by row in parallel.
+ *
+ * <p>Only the ordered pass is sequential, so results do not depend on the thread count; it
+ * visits the selected triplets only. Buffers grow to the largest batch seen and are reused.
+ */
+public final class CpuMiningBackend implements MiningBackend {
+    private final MiningOptions options;
+    private final Distance distance;
+    private final Miner miner;
+    private final TripletLoss loss;
+    private final Reduction reduction;
+    private final GramKernel kernel;
+    private final WorkerPool pool;
+    private final MiningResult result = new MiningResult();
+    private final MiningInput input = new MiningInput();
+    private final Workspace workspace = new Workspace();
+    private final MersenneTwister seedRandom = new MersenneTwister(0);
+    private final AnchorWorker[] workers;
+    private float termTotal;
+    private int termCount;
+    private int nonZeroTermCount;
+
+    public CpuMiningBackend(MiningOptions options) {
+        this(options, Runtime.getRuntime().availableProcessors());
+    }
+
+    public CpuMiningBackend(MiningOptions options, int threads) {
+        this.options = options;
+        this.distance = Distance.of(options.distance());
+        this.miner = Miner.of(options.miner());
+        this.loss = TripletLoss.of(options.loss());
+        this.reduction = Reduction.of(options.reduction());
+        this.kernel = GramKernels.best();
+        this.pool = new WorkerPool(threads);
+        this.workers = new AnchorWorker[pool.threads()];
+        for (int w = 0; w < workers.length; w++) {
+            workers[w] = new AnchorWorker();
+        }
+        input.margin = options.margin();
+        input.negNum = options.negNum();
+        input.hardNum = options.hardNum();
+        input.randNum = options.randNum();
+    }
+
+    @Override
+    public String describe() {
+        return "cpu (" + kernel.describe() + ", " + pool.threads() + " threads)";
+    }
+
+    public MiningOptions options() {
+        return options;
+    }
+
+    @Override
+    public MiningResult mine(EmbeddingBatch batch) throws InvalidBatchException {
+        int n = batch.rows();
+        int d = batch.dimension();
+        BatchChecks.check(batch, options);
+        int seedCount = Reduction.seedCount(options.negNum(), n, options.pairSize());
+        result.reset(n, d);
+        MiningStatistics stats = result.statistics();
+        stats.setHistogramRange(distance.histogramLow(), distance.histogramHigh());
+        if (n == 0) {
+            return result;
+        }
+        Workspace w = workspace;
+        w.ensure(n, d, kernel.columnBlock());
+        w.load(batch.embeddings(), n, d, distance.normalisesInside());
+        kernel.gram(w.padded, w.transposed, n, d, w.stride, w.matrix, pool);
+        toDistances(n);
+        input.rows = n;
+        input.labels = batch.labels();
+        input.distances = w.matrix;
+        input.stride = w.stride;
+
+        int anchorCount = enumerateAnchors(batch, stats);
+        mineAnchors(batch, anchorCount);
+        evaluate(batch, anchorCount, stats);
+        float termSum = termTotal;
+        int terms = termCount;
+        int nonZero = nonZeroTermCount;
+        int divisor = reduction.divisor(seedCount, terms, nonZero);
+        float lossValue = divisor == 0 ? 0f : termSum / divisor * options.lossWeight();
+        result.setLoss(lossValue);
+        result.setCounts(stats.triplets(), nonZero);
+        stats.setLoss(lossValue);
+        if (divisor != 0) {
+            gradients(n, d, divisor);
+        }
+        w.clearCoefficients(n);
+        return result;
+    }
+
+    /** Gram entries become distances in place; the diagonal is 0 (the seed never computes it). */
+    private void toDistances(int n) {
+        Workspace w = workspace;
+        float[] m = w.matrix;
+        int stride = w.stride;
+        for (int i = 0; i < n; i++) {
+            w.gramDiagonal[i] = m[i * stride + i];
+            w.norms[i] = (float) Math.sqrt(w.gramDiagonal[i]);
+        }
+        pool.run(n, 32, (worker, from, to) -> {
+            for (int i = from; i < to; i++) {
+                int row = i * stride;
+                float gii = w.gramDiagonal[i];
+                float ni = w.norms[i];
+                for (int j = 0; j < n; j++) {
+                    m[row + j] = j == i ? 0f : distance.fromGram(m[row + j], ni, w.norms[j], gii, w.gramDiagonal[j]);
+                }
+            }
+        });
+    }
+
+    /** Lists the anchors with their positives' rule; counts tail and label-mismatch skips. */
+    private int enumerateAnchors(EmbeddingBatch batch, MiningStatistics stats) throws InvalidBatchException {
+        int n = batch.rows();
+        int[] labels = batch.labels();
+        int[] anchors = workspace.anchors;
+        int count = 0;
+        if (options.positives() == PositivesKind.ALL) {
+            int[] sorted = workspace.sortedLabels;
+            System.arraycopy(labels, 0, sorted, 0, n);
+            Arrays.sort(sorted, 0, n);
+            for (int a = 0; a < n; a++) {
+                int at = Arrays.binarySearch(sorted, 0, n, labels[a]);
+                boolean partner = (at > 0 && sorted[at - 1] == labels[a]) || (at + 1 < n && sorted[at + 1] == labels[a]);
+                if (partner) {
+                    anchors[count++] = a;
+                } else {
+                    stats.recordSkippedAnchor();
+                }
+            }
+            return count;
+        }
+        for (int a = 0; a < n; a += options.pairSize()) {
+            if (a + 1 >= n) {
+                stats.recordSkippedAnchor();
+                continue;
+            }
+            if (labels[a + 1] != labels[a]) {
+                stats.recordLabelMismatch();
+                if (options.onLabelMismatch() == LabelMismatchPolicy.REJECT) {
+                    throw new InvalidBatchException(batch.describe(), "labels", "label-mismatch",
+                            "positive row " + (a + 1) + " has label " + labels[a + 1] + " but its anchor row " + a
+                                    + " has label " + labels[a] + " (on-label-mismatch = reject)");
+                }
+                if (options.onLabelMismatch() == LabelMismatchPolicy.SKIP_ANCHOR) {
+                    stats.recordSkippedAnchor();
+                    continue;
+                }
+            }
+            anchors[count++] = a;
+        }
+        return count;
+    }
+
+    private void mineAnchors(EmbeddingBatch batch, int anchorCount) {
+        long batchKey = CounterRandom.batchKey(options.rngSeed(), batch.streamKey(), batch.batchId());
+        for (AnchorWorker worker : workers) {
+            worker.prepare(batch.rows(), batchKey);
+        }
+        if (options.rng() == RngKind.SEED_COMPAT) {
+            // One MT19937 stream through the anchors in order, as the seed draws.
+            seedRandom.reseed((int) options.rngSeed());
+            workers[0].mine(0, anchorCount);
+        } else {
+            pool.run(anchorCount, 8, (worker, from, to) -> workers[worker].mine(from, to));
+        }
+    }
+
+    /**
+     * The ordered pass: anchors ascending, each anchor's triplets by (positive, negative), as the
+     * seed sums them into {@link #termTotal}, {@link #termCount} and {@link #nonZeroTermCount}.
+     */
+    private void evaluate(EmbeddingBatch batch, int anchorCount, MiningStatistics stats) {
+        Workspace w = workspace;
+        int[] labels = batch.labels();
+        float margin = options.margin();
+        boolean second = loss.hasSecondTerm();
+        float sum = 0f;
+        int terms = 0;
+        int nonZero = 0;
+        for (int k = 0; k < anchorCount; k++) {
+            int a = w.anchors[k];
+            AnchorWorker owner = workers[w.anchorOwner[k]];
+            long[] triplets = owner.triplets;
+            int from = w.anchorStart[k];
+            int to = from + w.anchorLength[k];
+            stats.recordAnchor(w.anchorCandidates[k]);
+            Arrays.sort(triplets, from, to);
+            int hardest = -1;
+            float hardestDistance = 0f;
+            for (int t = from; t < to; t++) {
+                long triplet = triplets[t];
+                int p = (int) (triplet >>> 32);
+                int neg = (int) ((triplet >>> 1) & 0x7fffffff);
+                boolean hard = (triplet & 1) != 0;
+                float dap = input.distance(a, p);
+                float dan = input.distance(a, neg);
+                float x1 = (dap - dan) + margin;
+                float t1 = loss.value(x1);
+                float s1 = loss.slope(x1);
+                float t2 = 0f;
+                float s2 = 0f;
+                terms++;
+                if (t1 > 0f) nonZero++;
+                if (second) {
+                    float x2 = (dap - input.distance(p, neg)) + margin;
+                    t2 = loss.value(x2);
+                    s2 = loss.slope(x2);
+                    terms++;
+                    if (t2 > 0f) nonZero++;
+                }
+                sum += second ? t1 + t2 : t1;
+                if (s1 != 0f) {
+                    w.addCoefficient(a, p, s1);
+                    w.addCoefficient(a, neg, -s1);
+                }
+                if (s2 != 0f) {
+                    w.addCoefficient(a, p, s2);
+                    w.addCoefficient(p, neg, -s2);
+                }
+                result.markSelected(a, neg);
+                stats.recordTriplet(hard, dap, dan, t1 > 0f, t2 > 0f);
+                if (hardest < 0 || dan < hardestDistance) {
+                    hardest = neg;
+                    hardestDistance = dan;
+                }
+            }
+            if (hardest >= 0) {
+                stats.recordHardestPair(labels[a], labels[hardest]);
+            }
+        }
+        termTotal = sum;
+        termCount = terms;
+        nonZeroTermCount = nonZero;
+    }
+
+    /** Row i of dL/df: alpha_i x_i + sum_j beta_ij x_j, then / divisor * loss-weight. */
+    private void gradients(int n, int d, int divisor) {
+        Workspace w = workspace;
+        float[] out = result.gradients();
+        float[] x = distance.normalisesInside() ? w.unit : w.embeddings;
+        float[] s = w.coefficients;
+        float weight = options.lossWeight();
+        boolean invariant = distance.translationInvariant();
+        pool.run(n, 16, (worker, from, to) -> {
+            for (int i = from; i < to; i++) {
+                if (!w.rowTouched[i]) {
+                    continue;
+                }
+                int row = i * n;
+                int gi = i * d;
+                float alpha = 0f;
+                for (int j = 0; j < n; j++) {
+                    float sij = s[row + j];
+                    if (sij == 0f) continue;
+                    float beta = distance.weight(sij, input.distance(i, j), i == j);
+                    if (beta == 0f) continue;
+                    alpha -= beta;
+                    int xj = j * d;
+                    for (int k = 0; k < d; k++) {
+                        out[gi + k] += beta * x[xj + k];
+                    }
+                }
+                if (invariant && alpha != 0f) {
+                    for (int k = 0; k < d; k++) {
+                        out[gi + k] += alpha * x[gi + k];
+                    }
+                }
+                if (distance.normalisesInside()) {
+                    projectThroughNorm(out, gi, x, d, w.norms[i]);
+                }
+                for (int k = 0; k < d; k++) {
+                    out[gi + k] = out[gi + k] / divisor * weight;
+                }
+            }
+        });
+    }
+
+    /** {@code g = (I - u u^T) g / |f|}: the gradient through {@code u = f / |f|}. */
+    private static void projectThroughNorm(float[] g, int gi, float[] u, int d, float norm) {
+        if (norm == 0f) {
+            Arrays.fill(g, gi, gi + d, 0f);
+            return;
+        }
+        float along = 0f;
+        for (int k = 0; k < d; k++) {
+            along += g[gi + k] * u[gi + k];
+        }
+        for (int k = 0; k < d; k++) {
+            g[gi + k] = (g[gi + k] - along * u[gi + k]) / norm;
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    /** One thread's share of the anchors: its generator, scratch and selected triplets. */
+    private final class AnchorWorker implements Miner.PairRandoms, io.tripletflow.engine.miner.TripletSink {
+        final MinerScratch scratch = new MinerScratch();
+        final CounterRandom counter = new CounterRandom();
+        int[] positives = new int[0];
+        long[] triplets = new long[64];
+        int tripletCount;
+        long batchKey;
+        int rows;
+        int id;
+
+        void prepare(int rows, long batchKey) {
+            this.rows = rows;
+            this.batchKey = batchKey;
+            this.tripletCount = 0;
+            scratch.ensureRows(rows);
+            if (positives.length < rows) {
+                positives = new int[rows];
+            }
+            for (int k = 0; k < workers.length; k++) {
+                if (workers[k] == this) id = k;
+            }
+        }
+
+        void mine(int from, int to) {
+            Workspace w = workspace;
+            int[] labels = input.labels;
+            for (int k = from; k < to; k++) {
+                int a = w.anchors[k];
+                int positiveCount;
+                if (options.positives() == PositivesKind.ALL) {
+                    positiveCount = 0;
+                    for (int j = 0; j < rows; j++) {
+                        if (j != a && labels[j] == labels[a]) positives[positiveCount++] = j;
+                    }
+                } else {
+                    positives[0] = a + 1;
+                    positiveCount = 1;
+                }
+                w.anchorOwner[k] = id;
+                w.anchorStart[k] = tripletCount;
+                w.anchorCandidates[k] = positiveCount == 0 ? 0
+                        : miner.mine(input, a, positives, positiveCount, this, scratch, this);
+                w.anchorLength[k] = tripletCount - w.anchorStart[k];
+            }
+        }
+
+        @Override
+        public io.tripletflow.engine.random.ShuffleRandom forPair(int anchor, int positive) {
+            if (options.rng() == RngKind.SEED_COMPAT) {
+                return seedRandom;
+            }
+            return counter.at(batchKey, (long) anchor * rows + positive);
+        }
+
+        @Override
+        public void add(int anchor, int positive, int negative, boolean hard) {
+            if (tripletCount == triplets.length) {
+                triplets = Arrays.copyOf(triplets, triplets.length * 2);
+            }
+            triplets[tripletCount++] = ((long) positive << 32) | ((long) negative << 1) | (hard ? 1 : 0);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.tripletflow.engine.cpu;
+
+/**
+ * The Gram matrix in plain Java loops, for JVMs started without {@code jdk.incubator.vector}.
+ * Same arithmetic and order as {@link VectorGramKernel} (HotSpot vectorises the inner loop
+ * across {@code j} by itself), so the same bits.
+ */
+final class ScalarGramKernel implements GramKernel {
+    private static final int COLUMNS = 64;
+
+    @Override
+    public int columnBlock() {
+        return COLUMNS;
+    }
+
+    @Override
+    public String describe() {
+        return "scalar loops";
+    }
+
+    @Override
+    public void gram(float[] f, float[] t, int rows, int d, int stride, float[] g, WorkerPool pool) {
+        pool.run(rows, 16, (worker, from, to) -> {
+            for (int i = from; i < to; i++) {
+                int row = i * stride;
+                for (int j = 0; j < stride; j++) {
+                    g[row + j] = 0f;
+                }
+                int fi = i * d;
+                for (int k = 0; k < d; k++) {
+                    float a = f[fi + k];
+                    int tk = k * stride;
+                    for (int j = 0; j < stride; j++) {
+                        g[row + j] += a * t[tk + j];
+                    }
+                }
+            }
+        });
+    }
+}
