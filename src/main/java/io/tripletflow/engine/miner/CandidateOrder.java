@@ -47,6 +47,34 @@ final class CandidateOrder {
         sort(in, anchor, c, 0, Math.min(k, count));
     }
 
+    /**
+     * Writes the {@code k} hardest of {@code c[0..count)} ({@code k < count}), in order, to
+     * {@code top[0..k)}, leaving {@code c} as it is. For small {@code k} one pass that mostly costs
+     * one comparison per candidate; otherwise quickselect on a copy.
+     */
+    static void hardest(MiningInput in, int anchor, int[] c, int count, int k, int[] top) {
+        if (k > 32) {
+            System.arraycopy(c, 0, top, 0, count);
+            hardestFirst(in, anchor, top, count, k);
+            return;
+        }
+        System.arraycopy(c, 0, top, 0, k);
+        sort(in, anchor, top, 0, k);
+        int worst = top[k - 1];
+        for (int t = k; t < count; t++) {
+            int j = c[t];
+            if (in.harder(anchor, j, worst)) {
+                int i = k - 1;
+                while (i > 0 && in.harder(anchor, j, top[i - 1])) {
+                    top[i] = top[i - 1];
+                    i--;
+                }
+                top[i] = j;
+                worst = top[k - 1];
+            }
+        }
+    }
+
     /** Insertion sort for short runs, heap-free and allocation-free. */
     static void sort(MiningInput in, int anchor, int[] c, int from, int to) {
         if (to - from > 32) {

@@ -5,11 +5,13 @@ import io.tripletflow.engine.random.ShuffleRandom;
 /**
  * The seed's miner. Candidates are the negatives whose own hinge is positive; with at most
  * {@code neg-num} of them all are taken, otherwise a random {@code hard_num} of the
- * {@code neg-num} hardest and a random {@code rand_num} of the rest.
+ * {@code neg-num} hardest ({@code sid1}) and a random {@code rand_num} of the rest plus the
+ * {@code sid1} entries not taken ({@code sid2}).
  *
- * <p>The draws and their order are the seed's ({@code random_shuffle} of {@code sid1}, then of
- * {@code sid2}), but {@code sid2} is shuffled as positions: only the few ranks that land in front
- * are then looked up with quickselect, so nothing beyond the {@code neg-num} hardest is sorted.
+ * <p>Nothing beyond the {@code neg-num} hardest is sorted. Replaying the seed's generator,
+ * {@code sid2} must stand in the seed's (sorted) order, so its shuffle runs on positions and only
+ * the few ranks that land in front are looked up with quickselect. With the counter generator
+ * {@code sid2} stands in index order and only {@code rand_num} elements are drawn.
  */
 public final class RankHardMiner implements Miner {
 
@@ -40,37 +42,48 @@ public final class RankHardMiner implements Miner {
             }
             return count;
         }
-        ShuffleRandom random = randoms.forPair(anchor, positive);
-        CandidateOrder.hardestFirst(in, anchor, c, count, negNum);
         int[] sid1 = scratch.order;
-        System.arraycopy(c, 0, sid1, 0, negNum);
-        random.shuffle(sid1, 0, negNum);
+        CandidateOrder.hardest(in, anchor, c, count, negNum, sid1);
+        // The rest, in index order, to the front of c.
+        int kth = sid1[negNum - 1];
+        int rest = 0;
+        for (int t = 0; t < count; t++) {
+            if (in.harder(anchor, kth, c[t])) {
+                c[rest++] = c[t];
+            }
+        }
+        ShuffleRandom random = randoms.forPair(anchor, positive);
         int hard = Math.min(in.hardNum, negNum);
+        random.chooseFront(sid1, 0, negNum, hard);
         for (int t = 0; t < hard; t++) {
             out.add(anchor, positive, sid1[t], true);
         }
-        // sid2 = the rest in sorted order (positions [0, rest)), then sid1[hard_num..neg_num).
-        int rest = count - negNum;
-        int leftover = negNum - hard;
-        int length = rest + leftover;
-        // The leftover sid1 entries move behind the positions of sid2; c[negNum..count) keeps the rest.
-        int[] positions = c;
-        int base = count;
-        for (int t = 0; t < length; t++) {
-            positions[base + t] = t;
-        }
-        random.shuffle(positions, base, length);
+        int length = rest + negNum - hard;
         int picks = Math.min(in.randNum, length);
-        for (int t = 0; t < picks; t++) {
-            int position = positions[base + t];
-            int negative;
-            if (position < rest) {
-                CandidateOrder.select(in, anchor, c, negNum, count, negNum + position);
-                negative = c[negNum + position];
-            } else {
-                negative = sid1[hard + position - rest];
+        if (random.replaysSeed()) {
+            // Positions of sid2 behind the rest; a position below `rest` is a rank among the rest.
+            int base = rest;
+            for (int t = 0; t < length; t++) {
+                c[base + t] = t;
             }
-            out.add(anchor, positive, negative, false);
+            random.chooseFront(c, base, length, picks);
+            for (int t = 0; t < picks; t++) {
+                int position = c[base + t];
+                int negative;
+                if (position < rest) {
+                    CandidateOrder.select(in, anchor, c, 0, rest, position);
+                    negative = c[position];
+                } else {
+                    negative = sid1[hard + position - rest];
+                }
+                out.add(anchor, positive, negative, false);
+            }
+        } else {
+            System.arraycopy(sid1, hard, c, rest, negNum - hard);
+            random.chooseFront(c, 0, length, picks);
+            for (int t = 0; t < picks; t++) {
+                out.add(anchor, positive, c[t], false);
+            }
         }
         return count;
     }

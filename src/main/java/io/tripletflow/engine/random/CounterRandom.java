@@ -15,7 +15,9 @@ import java.nio.charset.StandardCharsets;
  *   streamKey   = mix(batchKey ^ mix(s))                    s = anchor * N + positive
  *   draw(t)     = high 32 bits of mix(streamKey + (t + 1) * 0x9e3779b97f4a7c15)
  * </pre>
- * {@code below(k)} is {@code draw % k}, as in the seed.
+ * {@code below(k)} is {@code draw % k}, as in the seed. A choice of {@code count} of
+ * {@code length} elements is a forward partial Fisher-Yates shuffle:
+ * {@code for i in 0..count-1: j = i + below(length - i); swap(a[i], a[j])}, {@code count} draws.
  */
 public final class CounterRandom implements ShuffleRandom {
     private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
@@ -39,6 +41,21 @@ public final class CounterRandom implements ShuffleRandom {
     public int nextU32() {
         counter++;
         return (int) (mix(streamKey + counter * GOLDEN_GAMMA) >>> 32);
+    }
+
+    @Override
+    public void chooseFront(int[] a, int from, int length, int count) {
+        for (int i = 0; i < count && i < length - 1; i++) {
+            int j = i + below(length - i);
+            int t = a[from + i];
+            a[from + i] = a[from + j];
+            a[from + j] = t;
+        }
+    }
+
+    @Override
+    public boolean replaysSeed() {
+        return false;
     }
 
     /** SplitMix64's finaliser. */

@@ -41,6 +41,17 @@ public final class MersenneTwister implements ShuffleRandom {
         return y;
     }
 
+    /** The seed's {@code random_shuffle} of the whole range; its front is then the choice. */
+    @Override
+    public void chooseFront(int[] a, int from, int length, int count) {
+        shuffle(a, from, length);
+    }
+
+    @Override
+    public boolean replaysSeed() {
+        return true;
+    }
+
     private void twist() {
         for (int i = 0; i < N; i++) {
             int y = (state[i] & UPPER) | (state[(i + 1) % N] & LOWER);

@@ -1,0 +1,61 @@
+package io.tripletflow.cli;
+
+import io.tripletflow.batch.EmbeddingBatch;
+import io.tripletflow.batch.GradientBatch;
+import io.tripletflow.engine.InvalidBatchException;
+import io.tripletflow.engine.MiningOptionParser;
+import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.engine.MiningResult;
+import io.tripletflow.engine.cpu.CpuMiningBackend;
+import io.tripletflow.wire.EmbeddingBatchCodec;
+import io.tripletflow.wire.GradientBatchCodec;
+import io.tripletflow.wire.InvalidRecordException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code tripletflow compute --input BATCH --output GRADIENTS [--mask] [mining options]}: one
+ * embedding batch file (wire format v1) in, its gradient batch out, the batch's statistics
+ * printed as JSON. What the streaming job would answer for that batch, except the
+ * {@code computed} timestamp.
+ */
+final class ComputeCommand {
+    static final int INVALID_INPUT = 2;
+
+    private ComputeCommand() {}
+
+    static int run(String[] args, int from, PrintStream out, PrintStream err) throws IOException {
+        List<String> names = new ArrayList<>(List.of("input", "output", "stream-key", "threads"));
+        names.addAll(MiningOptionParser.NAMES);
+        CommandLine line = new CommandLine(args, from, Set.of("mask"), names);
+        Path input = Paths.get(line.require("input"));
+        Path output = Paths.get(line.require("output"));
+        String streamKey = line.get("stream-key") == null ? "cli" : line.get("stream-key");
+        MiningOptions options = MiningOptionParser.parse(MiningOptions.defaults(), line::get);
+        int threads = line.get("threads") == null ? Runtime.getRuntime().availableProcessors()
+                : Integer.parseInt(line.get("threads"));
+        EmbeddingBatch batch;
+        try {
+            batch = new EmbeddingBatchCodec().decode(streamKey, Files.readAllBytes(input));
+        } catch (InvalidRecordException e) {
+            err.println("invalid input " + input + ": " + e.getMessage() + " [reason " + e.reason() + "]");
+            return INVALID_INPUT;
+        }
+        try (CpuMiningBackend backend = new CpuMiningBackend(options, threads)) {
+            MiningResult result = backend.mine(batch);
+            GradientBatch gradients = result.toGradientBatch(batch, System.currentTimeMillis(), line.flag("mask"));
+            Files.write(output, new GradientBatchCodec().encode(gradients));
+            out.println(result.statistics().toJson());
+            return 0;
+        } catch (InvalidBatchException e) {
+            err.println("invalid input " + input + ": " + e.getMessage() + " [reason " + e.reason() + "]");
+            return INVALID_INPUT;
+        }
+    }
+}
