@@ -14,6 +14,7 @@ public final class MiningResult {
     private float loss;
     private int selectedTriplets;
     private int nonZeroHinges;
+    private int terms;
     private float[] gradients = new float[0];
     private byte[] mask = new byte[0];
     private final MiningStatistics statistics = new MiningStatistics();
@@ -37,6 +38,7 @@ public final class MiningResult {
         loss = 0f;
         selectedTriplets = 0;
         nonZeroHinges = 0;
+        terms = 0;
         statistics.reset();
     }
 
@@ -44,8 +46,9 @@ public final class MiningResult {
         this.loss = loss;
     }
 
-    public void setCounts(int selectedTriplets, int nonZeroHinges) {
+    public void setCounts(int selectedTriplets, int terms, int nonZeroHinges) {
         this.selectedTriplets = selectedTriplets;
+        this.terms = terms;
         this.nonZeroHinges = nonZeroHinges;
     }
 
@@ -64,6 +67,8 @@ public final class MiningResult {
     public float loss() { return loss; }
     public int selectedTriplets() { return selectedTriplets; }
     public int nonZeroHinges() { return nonZeroHinges; }
+    /** Loss terms evaluated (two per triplet for the double hinge). */
+    public int terms() { return terms; }
     /** The gradient buffer; only the first {@code rows * dimension} values belong to this batch. */
     public float[] gradients() { return gradients; }
     /** The mask buffer; only the first {@code GradientBatch.maskBytes(rows)} bytes belong to this batch. */

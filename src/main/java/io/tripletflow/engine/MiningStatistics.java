@@ -29,6 +29,7 @@ public final class MiningStatistics {
     private float histogramLow;
     private float histogramHigh;
     private final long[] negativeHistogram = new long[HISTOGRAM_BINS];
+    private final long[] positiveHistogram = new long[HISTOGRAM_BINS];
     /** (anchor label, negative label) of each anchor's hardest selected negative, packed. */
     private long[] hardestPairs = new long[0];
     private int hardestPairCount;
@@ -40,6 +41,7 @@ public final class MiningStatistics {
         loss = 0f;
         positiveSum = positiveSquares = negativeSum = negativeSquares = 0;
         Arrays.fill(negativeHistogram, 0);
+        Arrays.fill(positiveHistogram, 0);
         hardestPairCount = 0;
     }
 
@@ -77,8 +79,14 @@ public final class MiningStatistics {
         positiveSquares += (double) anchorToPositive * anchorToPositive;
         negativeSum += anchorToNegative;
         negativeSquares += (double) anchorToNegative * anchorToNegative;
-        int bin = (int) Math.floor((anchorToNegative - histogramLow) / (histogramHigh - histogramLow) * HISTOGRAM_BINS);
-        negativeHistogram[Math.max(0, Math.min(HISTOGRAM_BINS - 1, bin))]++;
+        negativeHistogram[bin(anchorToNegative)]++;
+        positiveHistogram[bin(anchorToPositive)]++;
+    }
+
+    /** The histogram bin of a distance; values outside the range go to the edge bins. */
+    public int bin(float distance) {
+        int bin = (int) Math.floor((distance - histogramLow) / (histogramHigh - histogramLow) * HISTOGRAM_BINS);
+        return Math.max(0, Math.min(HISTOGRAM_BINS - 1, bin));
     }
 
     public void recordHardestPair(int anchorLabel, int negativeLabel) {
@@ -115,6 +123,19 @@ public final class MiningStatistics {
     /** Counts of {@code dis(a,n)} of selected triplets in {@link #HISTOGRAM_BINS} equal bins (edges clamp). */
     public long[] negativeHistogram() {
         return negativeHistogram.clone();
+    }
+
+    /** Counts of {@code dis(a,p)} of selected triplets, binned as {@link #negativeHistogram()}. */
+    public long[] positiveHistogram() {
+        return positiveHistogram.clone();
+    }
+
+    /** Adds this batch's {@code dis(a,p)} and {@code dis(a,n)} histograms to the given counts. */
+    public void addHistogramsTo(long[] positives, long[] negatives) {
+        for (int b = 0; b < HISTOGRAM_BINS; b++) {
+            positives[b] += positiveHistogram[b];
+            negatives[b] += negativeHistogram[b];
+        }
     }
 
     /**
@@ -182,6 +203,7 @@ public final class MiningStatistics {
         s.append("\"dis_an_histogram\":{\"low\":").append(num(histogramLow)).append(",\"high\":")
                 .append(num(histogramHigh)).append(",\"counts\":").append(Arrays.toString(negativeHistogram).replace(" ", ""))
                 .append("},");
+        s.append("\"dis_ap_histogram\":").append(Arrays.toString(positiveHistogram).replace(" ", "")).append(',');
         s.append("\"hardest_label_pairs\":[");
         int[][] top = hardestLabelPairs(5);
         for (int i = 0; i < top.length; i++) {

@@ -107,7 +107,7 @@ public final class CpuMiningBackend implements MiningBackend {
         int divisor = reduction.divisor(seedCount, terms, nonZero);
         float lossValue = divisor == 0 ? 0f : termSum / divisor * options.lossWeight();
         result.setLoss(lossValue);
-        result.setCounts(stats.triplets(), nonZero);
+        result.setCounts(stats.triplets(), terms, nonZero);
         stats.setLoss(lossValue);
         if (divisor != 0) {
             gradients(n, d, divisor);

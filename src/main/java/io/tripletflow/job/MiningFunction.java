@@ -1,0 +1,217 @@
+package io.tripletflow.job;
+
+import io.tripletflow.batch.EmbeddingBatch;
+import io.tripletflow.engine.InvalidBatchException;
+import io.tripletflow.engine.MiningBackend;
+import io.tripletflow.engine.MiningBackends;
+import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.engine.MiningResult;
+import io.tripletflow.kafka.KafkaRecord;
+import io.tripletflow.wire.EmbeddingBatchCodec;
+import io.tripletflow.wire.GradientBatchCodec;
+import io.tripletflow.wire.InvalidRecordException;
+import io.tripletflow.wire.WireBounds;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Mines one stream key's batches: decode (wire rules), check staleness, run the backend, answer
+ * with the encoded gradient batch, fold the batch into the key's statistics, and publish those on
+ * a processing-time timer. Invalid records leave through {@link #DEAD_LETTERS}, statistics through
+ * {@link #STATISTICS}.
+ */
+public final class MiningFunction extends KeyedProcessFunction<String, KafkaRecord, GradientRecord> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(MiningFunction.class);
+
+    public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+    public static final OutputTag<StatisticsReport> STATISTICS = new OutputTag<>("statistics") {};
+
+    /** What the function needs from the configuration; serializable with the job graph. */
+    public static final class Settings implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        String backend = "auto";
+        int cpuThreads = 1;
+        WireBounds bounds = WireBounds.DEFAULT;
+        boolean includeMask;
+        long maxStaleness = -1;
+        boolean dropStale;
+        long statisticsIntervalMillis = 10_000;
+        double decay = 0.9;
+        int topLabelPairs = 10;
+        int allEasyBatches = 20;
+        Duration stateTtl = Duration.ofHours(24);
+    }
+
+    private final Settings settings;
+    private final Map<String, String> miningSettings;
+
+    private transient MiningBackend backend;
+    private transient EmbeddingBatchCodec embeddings;
+    private transient GradientBatchCodec gradients;
+    private transient MiningMetrics metrics;
+    private transient ValueState<StreamStatistics> statistics;
+    private transient MapState<String, Long> labelPairs;
+    private transient ValueState<Long> nextPublish;
+
+    MiningFunction(Settings settings, Map<String, String> miningSettings) {
+        this.settings = settings;
+        this.miningSettings = new LinkedHashMap<>(miningSettings);
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        MiningOptions options = io.tripletflow.engine.MiningOptionParser.parse(MiningOptions.defaults(), miningSettings::get);
+        MiningBackends.Choice choice = MiningBackends.create(settings.backend, options, settings.cpuThreads);
+        backend = choice.backend;
+        LOG.info("tripletflow mining with {} ({}), {}", backend.describe(), choice.reason, options);
+        embeddings = new EmbeddingBatchCodec(settings.bounds);
+        gradients = new GradientBatchCodec(settings.bounds);
+        metrics = new MiningMetrics(getRuntimeContext().getMetricGroup(), backend.describe(), choice.reason);
+        StateTtlConfig ttl = StateTtlConfig.newBuilder(settings.stateTtl)
+                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                .build();
+        ValueStateDescriptor<StreamStatistics> statisticsDescriptor =
+                new ValueStateDescriptor<>("mining-statistics", StreamStatistics.class);
+        statisticsDescriptor.enableTimeToLive(ttl);
+        MapStateDescriptor<String, Long> pairsDescriptor =
+                new MapStateDescriptor<>("hardest-label-pairs", String.class, Long.class);
+        pairsDescriptor.enableTimeToLive(ttl);
+        ValueStateDescriptor<Long> publishDescriptor = new ValueStateDescriptor<>("next-publish", Long.class);
+        statistics = getRuntimeContext().getState(statisticsDescriptor);
+        labelPairs = getRuntimeContext().getMapState(pairsDescriptor);
+        nextPublish = getRuntimeContext().getState(publishDescriptor);
+    }
+
+    @Override
+    public void processElement(KafkaRecord record, Context ctx, Collector<GradientRecord> out) throws Exception {
+        StreamStatistics stats = statistics.value();
+        if (stats == null) {
+            stats = new StreamStatistics();
+        }
+        schedulePublication(ctx);
+        EmbeddingBatch batch;
+        try {
+            batch = embeddings.decode(record.key, record.value);
+        } catch (InvalidRecordException e) {
+            deadLetter(ctx, record, e.reason().code(), e.getMessage(), stats);
+            return;
+        }
+        long staleness = stats.observeModelStep(batch.modelStep());
+        if (settings.maxStaleness >= 0 && staleness > settings.maxStaleness) {
+            stats.staleBatches++;
+            metrics.stale();
+            if (settings.dropStale) {
+                stats.droppedStaleBatches++;
+                statistics.update(stats);
+                return;
+            }
+        }
+        MiningResult result;
+        try {
+            result = backend.mine(batch);
+        } catch (InvalidBatchException e) {
+            deadLetter(ctx, record, e.reason(), e.getMessage(), stats);
+            return;
+        }
+        long now = System.currentTimeMillis();
+        byte[] value = gradients.encode(result.toGradientBatch(batch, now, settings.includeMask));
+        out.collect(new GradientRecord(batch.streamKey(), batch.batchId(), batch.modelStep(), value));
+        long latency = Math.max(0, now - batch.createdMillis());
+        metrics.answered(batch.rows(), latency, result.loss(), result.nonZeroHinges(), result.terms());
+        stats.add(batch.rows(), result, latency, now, settings.decay, settings.allEasyBatches);
+        statistics.update(stats);
+        recordLabelPairs(result);
+    }
+
+    private void deadLetter(Context ctx, KafkaRecord record, String reason, String detail, StreamStatistics stats)
+            throws Exception {
+        ctx.output(DEAD_LETTERS, new DeadLetter(record, reason, detail));
+        metrics.deadLetter();
+        stats.deadLetters++;
+        statistics.update(stats);
+    }
+
+    /** Keeps the label pairs that supplied the most hard negatives, at most {@code topLabelPairs}. */
+    private void recordLabelPairs(MiningResult result) throws Exception {
+        for (int[] pair : result.statistics().hardestLabelPairs(settings.topLabelPairs)) {
+            String name = pair[0] + "->" + pair[1];
+            Long count = labelPairs.get(name);
+            if (count != null) {
+                labelPairs.put(name, count + pair[2]);
+                continue;
+            }
+            List<String> keys = new ArrayList<>();
+            String smallest = null;
+            long smallestCount = Long.MAX_VALUE;
+            for (Map.Entry<String, Long> e : labelPairs.entries()) {
+                keys.add(e.getKey());
+                if (e.getValue() < smallestCount) {
+                    smallestCount = e.getValue();
+                    smallest = e.getKey();
+                }
+            }
+            if (keys.size() < settings.topLabelPairs) {
+                labelPairs.put(name, (long) pair[2]);
+            } else if (pair[2] > smallestCount) {
+                labelPairs.remove(smallest);
+                labelPairs.put(name, (long) pair[2]);
+            }
+        }
+    }
+
+    private void schedulePublication(Context ctx) throws Exception {
+        if (nextPublish.value() == null) {
+            long at = ctx.timerService().currentProcessingTime() + settings.statisticsIntervalMillis;
+            ctx.timerService().registerProcessingTimeTimer(at);
+            nextPublish.update(at);
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<GradientRecord> out) throws Exception {
+        StreamStatistics stats = statistics.value();
+        nextPublish.clear();
+        if (stats == null) {
+            return;
+        }
+        Map<String, Long> pairs = new LinkedHashMap<>();
+        List<Map.Entry<String, Long>> entries = new ArrayList<>();
+        for (Map.Entry<String, Long> e : labelPairs.entries()) {
+            entries.add(Map.entry(e.getKey(), e.getValue()));
+        }
+        entries.sort((a, b) -> Long.compare(b.getValue(), a.getValue()));
+        for (Map.Entry<String, Long> e : entries) {
+            pairs.put(e.getKey(), e.getValue());
+        }
+        ctx.output(STATISTICS, new StatisticsReport(ctx.getCurrentKey(), stats.toJson(ctx.getCurrentKey(), pairs, timestamp)));
+        // Idle keys stop publishing until their next batch (and expire with the state TTL).
+        if (stats.lastBatchMillis >= timestamp - settings.statisticsIntervalMillis) {
+            long at = timestamp + settings.statisticsIntervalMillis;
+            ctx.timerService().registerProcessingTimeTimer(at);
+            nextPublish.update(at);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package io.tripletflow.job;
+
+import static io.tripletflow.job.TripletFlowOptions.*;
+
+import io.tripletflow.engine.MiningOptionParser;
+import io.tripletflow.kafka.KafkaRecord;
+import io.tripletflow.kafka.KafkaRecordDeserializer;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The tripletflow streaming job: embedding batches from Kafka are keyed by stream key, mined
+ * (triplets, loss, gradients), and answered on the parameter-server topic; invalid records go to
+ * the dead-letter topic and per-key mining statistics to the statistics topic.
+ *
+ * <pre>
+ *   embeddings ─▶ require stream key ─▶ key by stream ─▶ mine triplets ─▶ gradients
+ *                        │                                  │    └──────▶ statistics
+ *                        └──────────── dead letters ◀───────┘
+ * </pre>
+ *
+ * <p>Run on a cluster with {@code flink run tripletflow-job.jar [--option value ...]}; options
+ * are {@link TripletFlowOptions}, also read from the cluster's {@code config.yaml}.
+ */
+public final class TripletFlowJob {
+
+    private TripletFlowJob() {}
+
+    public static void main(String[] args) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        Configuration conf = configuration(env.getConfiguration(), args);
+        build(env, conf);
+        env.execute("tripletflow");
+    }
+
+    /**
+     * The job's options: what the cluster configuration holds, overlaid with {@code --key value}
+     * arguments ({@code --neg-num 4} and {@code --tripletflow.neg-num 4} alike).
+     */
+    public static Configuration configuration(ReadableConfig cluster, String... args) {
+        Configuration conf = new Configuration();
+        Map<String, ConfigOption<?>> known = new LinkedHashMap<>();
+        for (ConfigOption<?> option : all()) {
+            known.put(option.key(), option);
+            cluster.getOptional(option).ifPresent(v -> conf.setString(option.key(), String.valueOf(v)));
+        }
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("expected --option value, got '" + arg + "'");
+            }
+            String name = arg.substring(2);
+            String key = name.startsWith(PREFIX) ? name : PREFIX + name;
+            if (!known.containsKey(key)) {
+                throw new IllegalArgumentException("unknown option --" + name + "; see docs/configuration.md");
+            }
+            conf.setString(key, args[++i]);
+        }
+        // Fail at submission, not in a task: every mining option must parse.
+        miningOptions(conf);
+        return conf;
+    }
+
+    /** Adds the pipeline to {@code env}. */
+    public static void build(StreamExecutionEnvironment env, Configuration conf) {
+        if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+            env.enableCheckpointing(conf.get(CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        }
+        DataStream<KafkaRecord> records = env
+                .fromSource(source(conf), WatermarkStrategy.noWatermarks(), "embedding batches")
+                .uid("embedding-batches");
+        SingleOutputStreamOperator<KafkaRecord> keyed = records
+                .process(new RequireStreamKey()).name("require stream key").uid("require-stream-key");
+        SingleOutputStreamOperator<GradientRecord> mined = keyed
+                .keyBy(KafkaRecord::keyAsString)
+                .process(new MiningFunction(settings(conf), miningSettings(conf)))
+                .name("mine triplets").uid("mine-triplets");
+        mined.sinkTo(sink(conf, "gradients", new GradientRecordSerializer(conf.get(GRADIENTS_TOPIC))))
+                .name("gradients").uid("gradients-sink");
+        keyed.getSideOutput(MiningFunction.DEAD_LETTERS)
+                .union(mined.getSideOutput(MiningFunction.DEAD_LETTERS))
+                .sinkTo(sink(conf, "dead-letters", new DeadLetterSerializer(conf.get(DEAD_LETTER_TOPIC))))
+                .name("dead letters").uid("dead-letters-sink");
+        mined.getSideOutput(MiningFunction.STATISTICS)
+                .sinkTo(sink(conf, "statistics", new StatisticsSerializer(conf.get(STATISTICS_TOPIC))))
+                .name("statistics").uid("statistics-sink");
+    }
+
+    static KafkaSource<KafkaRecord> source(Configuration conf) {
+        List<String> topics = Arrays.stream(conf.get(EMBEDDINGS_TOPICS).split(","))
+                .map(String::trim).filter(t -> !t.isEmpty()).toList();
+        OffsetsInitializer start;
+        switch (conf.get(STARTING_OFFSETS).toLowerCase(Locale.ROOT)) {
+            case "earliest": start = OffsetsInitializer.earliest(); break;
+            case "latest": start = OffsetsInitializer.latest(); break;
+            case "committed-or-earliest": start = OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST); break;
+            default: throw new IllegalArgumentException("starting-offsets must be committed-or-earliest, earliest or latest");
+        }
+        return KafkaSource.<KafkaRecord>builder()
+                .setBootstrapServers(conf.get(BOOTSTRAP_SERVERS))
+                .setTopics(topics)
+                .setGroupId(conf.get(GROUP_ID))
+                .setStartingOffsets(start)
+                .setDeserializer(new KafkaRecordDeserializer())
+                // Trainers write transactionally too; never mine a batch that was aborted.
+                .setProperty("isolation.level", "read_committed")
+                .build();
+    }
+
+    static <T> KafkaSink<T> sink(Configuration conf, String name, KafkaRecordSerializationSchema<T> schema) {
+        DeliveryGuarantee guarantee = deliveryGuarantee(conf);
+        Properties producer = new Properties();
+        producer.setProperty("transaction.timeout.ms", Long.toString(conf.get(TRANSACTION_TIMEOUT).toMillis()));
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(conf.get(BOOTSTRAP_SERVERS))
+                .setRecordSerializer(schema)
+                .setDeliveryGuarantee(guarantee)
+                .setTransactionalIdPrefix(conf.get(TRANSACTIONAL_ID_PREFIX) + "-" + name)
+                .setKafkaProducerConfig(producer)
+                .build();
+    }
+
+    static DeliveryGuarantee deliveryGuarantee(Configuration conf) {
+        switch (conf.get(DELIVERY_GUARANTEE).toLowerCase(Locale.ROOT)) {
+            case "exactly-once": return DeliveryGuarantee.EXACTLY_ONCE;
+            case "at-least-once": return DeliveryGuarantee.AT_LEAST_ONCE;
+            default: throw new IllegalArgumentException("delivery-guarantee must be exactly-once or at-least-once, got '"
+                    + conf.get(DELIVERY_GUARANTEE) + "'");
+        }
+    }
+
+    static MiningFunction.Settings settings(Configuration conf) {
+        MiningFunction.Settings s = new MiningFunction.Settings();
+        s.backend = conf.get(BACKEND);
+        s.cpuThreads = conf.get(CPU_THREADS);
+        s.bounds = wireBounds(conf);
+        s.includeMask = conf.get(INCLUDE_MASK);
+        s.maxStaleness = conf.get(MAX_STALENESS);
+        String onStale = conf.get(ON_STALE).toLowerCase(Locale.ROOT);
+        if (!onStale.equals("answer") && !onStale.equals("drop")) {
+            throw new IllegalArgumentException("on-stale must be answer or drop, got '" + onStale + "'");
+        }
+        s.dropStale = onStale.equals("drop");
+        s.statisticsIntervalMillis = conf.get(STATISTICS_INTERVAL).toMillis();
+        s.decay = conf.get(STATISTICS_DECAY);
+        s.topLabelPairs = conf.get(TOP_LABEL_PAIRS);
+        s.allEasyBatches = conf.get(ALL_EASY_BATCHES);
+        s.stateTtl = conf.get(STATE_TTL);
+        return s;
+    }
+
+    /** The mining options as text, by spec name, for the operator to parse where it runs. */
+    static Map<String, String> miningSettings(Configuration conf) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String name : MiningOptionParser.NAMES) {
+            for (ConfigOption<?> option : all()) {
+                if (option.key().equals(PREFIX + name)) {
+                    values.put(name, String.valueOf(conf.get(option)));
+                }
+            }
+        }
+        return values;
+    }
+}

@@ -1,0 +1,193 @@
+package io.tripletflow.job;
+
+import io.tripletflow.engine.MiningOptionParser;
+import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.wire.WireBounds;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * tripletflow's one configuration surface: every option of the job, with its default and
+ * description. The keys are used as they are in {@code flink-conf/config.yaml}, with
+ * {@code -D key=value} and as {@code --key value} on the command line (where the
+ * {@code tripletflow.} prefix may be left out: {@code --neg-num 4}).
+ * {@code docs/configuration.md} is generated from this class and a test keeps them in step.
+ */
+public final class TripletFlowOptions {
+    public static final String PREFIX = "tripletflow.";
+
+    private TripletFlowOptions() {}
+
+    // ---- Kafka
+
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS = ConfigOptions.key("tripletflow.bootstrap-servers")
+            .stringType().defaultValue("127.0.0.1:9092").withDescription("Kafka bootstrap servers.");
+
+    public static final ConfigOption<String> EMBEDDINGS_TOPICS = ConfigOptions.key("tripletflow.embeddings-topics")
+            .stringType().defaultValue("embeddings")
+            .withDescription("Comma-separated topics of embedding batches (wire format v1, key = stream key).");
+
+    public static final ConfigOption<String> GRADIENTS_TOPIC = ConfigOptions.key("tripletflow.gradients-topic")
+            .stringType().defaultValue("gradients")
+            .withDescription("Topic of gradient batches; '{key}' is replaced by the stream key (e.g. 'gradients.{key}').");
+
+    public static final ConfigOption<String> DEAD_LETTER_TOPIC = ConfigOptions.key("tripletflow.dead-letter-topic")
+            .stringType().defaultValue("embeddings.dead-letters")
+            .withDescription("Topic of invalid records, unchanged, with the reason in headers.");
+
+    public static final ConfigOption<String> STATISTICS_TOPIC = ConfigOptions.key("tripletflow.statistics-topic")
+            .stringType().defaultValue("mining-statistics")
+            .withDescription("Topic of per-stream-key mining statistics (JSON).");
+
+    public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("tripletflow.group-id")
+            .stringType().defaultValue("tripletflow").withDescription("Kafka consumer group of the source.");
+
+    public static final ConfigOption<String> STARTING_OFFSETS = ConfigOptions.key("tripletflow.starting-offsets")
+            .stringType().defaultValue("committed-or-earliest")
+            .withDescription("Where a job without state starts reading: committed-or-earliest, earliest or latest.");
+
+    public static final ConfigOption<String> DELIVERY_GUARANTEE = ConfigOptions.key("tripletflow.delivery-guarantee")
+            .stringType().defaultValue("exactly-once")
+            .withDescription("exactly-once (Kafka transactions committed at checkpoints; readers use read_committed) "
+                    + "or at-least-once (lower latency, duplicates possible after a failure).");
+
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("tripletflow.transactional-id-prefix")
+            .stringType().defaultValue("tripletflow")
+            .withDescription("Prefix of the sinks' Kafka transactional ids (each sink appends its own suffix); "
+                    + "unique per job on a cluster.");
+
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("tripletflow.transaction-timeout")
+            .durationType().defaultValue(Duration.ofMinutes(10))
+            .withDescription("transaction.timeout.ms of the exactly-once sinks; must not exceed the broker's "
+                    + "transaction.max.timeout.ms (15 min by default) and must exceed the checkpoint interval.");
+
+    // ---- The mining step
+
+    public static final ConfigOption<String> BACKEND = ConfigOptions.key("tripletflow.backend")
+            .stringType().defaultValue("auto")
+            .withDescription("auto (the GPU when there is one, else the CPU), cpu or gpu (fails at start without one).");
+
+    public static final ConfigOption<Integer> CPU_THREADS = ConfigOptions.key("tripletflow.cpu-threads")
+            .intType().defaultValue(1)
+            .withDescription("Threads of each CPU mining operator (parallel subtasks already use the slots).");
+
+    public static final ConfigOption<Integer> NEG_NUM = mining("neg-num", 4, "Negatives selected per anchor.");
+    public static final ConfigOption<Integer> PAIR_SIZE = mining("pair-size", 2,
+            "Rows per group; anchor = first row of a group, positive = the next row.");
+    public static final ConfigOption<Float> HARD_RATIO = mining("hard-ratio", 0.5f,
+            "Share of neg-num taken among the hardest violators.");
+    public static final ConfigOption<Float> RAND_RATIO = mining("rand-ratio", 0.5f,
+            "Share of neg-num taken at random among the rest.");
+    public static final ConfigOption<Float> MARGIN = mining("margin", 1.0f, "Hinge margin.");
+    public static final ConfigOption<Float> LOSS_WEIGHT = mining("loss-weight", 1.0f, "Scales loss and gradients.");
+    public static final ConfigOption<String> DISTANCE = mining("distance", "neg-dot",
+            "neg-dot, squared-euclidean, euclidean or cosine.");
+    public static final ConfigOption<String> MINER = mining("miner", "rank-hard",
+            "rank-hard, semi-hard, batch-hard or batch-all.");
+    public static final ConfigOption<String> POSITIVES = mining("positives", "pairs", "pairs or all.");
+    public static final ConfigOption<String> LOSS = mining("loss", "double-hinge", "double-hinge, hinge or soft.");
+    public static final ConfigOption<String> REDUCTION = mining("reduction", "seed", "seed, mean-nonzero or mean.");
+    public static final ConfigOption<String> RNG = mining("rng", "counter",
+            "counter (replay-safe, per stream key and batch id) or seed-compat (MT19937, the Caffe layer's draws).");
+    public static final ConfigOption<Long> RNG_SEED = mining("rng-seed", 1L, "Seed of the generator.");
+    public static final ConfigOption<String> ON_LABEL_MISMATCH = mining("on-label-mismatch", "reject",
+            "A positive whose label differs from its anchor's: reject (dead letter), skip-anchor or seed.");
+    public static final ConfigOption<Boolean> INCLUDE_MASK = ConfigOptions.key("tripletflow.include-mask")
+            .booleanType().defaultValue(false)
+            .withDescription("Append the N x N selection mask to every gradient batch.");
+
+    // ---- Input bounds
+
+    public static final ConfigOption<Integer> MAX_ROWS = ConfigOptions.key("tripletflow.max-rows")
+            .intType().defaultValue(8192).withDescription("Largest N accepted; larger batches are dead letters.");
+    public static final ConfigOption<Integer> MAX_DIMENSION = ConfigOptions.key("tripletflow.max-dimension")
+            .intType().defaultValue(4096).withDescription("Largest D accepted.");
+    public static final ConfigOption<Integer> MAX_RECORD_BYTES = ConfigOptions.key("tripletflow.max-record-bytes")
+            .intType().defaultValue(64 << 20).withDescription("Largest record accepted, in bytes.");
+
+    // ---- Staleness and statistics
+
+    public static final ConfigOption<Long> MAX_STALENESS = ConfigOptions.key("tripletflow.max-staleness")
+            .longType().defaultValue(-1L)
+            .withDescription("Batches more than this many model steps behind the newest seen for their key are "
+                    + "stale (-1: never).");
+    public static final ConfigOption<String> ON_STALE = ConfigOptions.key("tripletflow.on-stale")
+            .stringType().defaultValue("answer")
+            .withDescription("What happens to a stale batch: answer (and count it) or drop (count it, no answer).");
+    public static final ConfigOption<Duration> STATISTICS_INTERVAL = ConfigOptions.key("tripletflow.statistics-interval")
+            .durationType().defaultValue(Duration.ofSeconds(10))
+            .withDescription("How often each stream key's statistics are published.");
+    public static final ConfigOption<Double> STATISTICS_DECAY = ConfigOptions.key("tripletflow.statistics-decay")
+            .doubleType().defaultValue(0.9)
+            .withDescription("Weight of the past in the decayed statistics, per batch (0..1).");
+    public static final ConfigOption<Integer> TOP_LABEL_PAIRS = ConfigOptions.key("tripletflow.top-label-pairs")
+            .intType().defaultValue(10)
+            .withDescription("How many label pairs supplying the hardest negatives are kept per key.");
+    public static final ConfigOption<Integer> ALL_EASY_BATCHES = ConfigOptions.key("tripletflow.all-easy-batches")
+            .intType().defaultValue(20)
+            .withDescription("Consecutive batches without a non-zero hinge before a key is flagged 'all easy' "
+                    + "(the collapse signal).");
+    public static final ConfigOption<Duration> STATE_TTL = ConfigOptions.key("tripletflow.state-ttl")
+            .durationType().defaultValue(Duration.ofHours(24))
+            .withDescription("Statistics of a stream key idle this long expire.");
+
+    // ---- Checkpointing of the job (also settable with Flink's own keys)
+
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("tripletflow.checkpoint-interval")
+            .durationType().defaultValue(Duration.ofSeconds(5))
+            .withDescription("Checkpoint interval; exactly-once output becomes visible at each checkpoint.");
+
+    private static ConfigOption<Integer> mining(String name, int value, String description) {
+        return ConfigOptions.key(PREFIX + name).intType().defaultValue(value).withDescription(description);
+    }
+
+    private static ConfigOption<Long> mining(String name, long value, String description) {
+        return ConfigOptions.key(PREFIX + name).longType().defaultValue(value).withDescription(description);
+    }
+
+    private static ConfigOption<Float> mining(String name, float value, String description) {
+        return ConfigOptions.key(PREFIX + name).floatType().defaultValue(value).withDescription(description);
+    }
+
+    private static ConfigOption<String> mining(String name, String value, String description) {
+        return ConfigOptions.key(PREFIX + name).stringType().defaultValue(value).withDescription(description);
+    }
+
+    /** Every option, in declaration order. */
+    public static List<ConfigOption<?>> all() {
+        List<ConfigOption<?>> options = new ArrayList<>();
+        for (Field f : TripletFlowOptions.class.getDeclaredFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == ConfigOption.class) {
+                try {
+                    options.add((ConfigOption<?>) f.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return Collections.unmodifiableList(options);
+    }
+
+    /** The mining options of a configuration, validated (names as in the spec). */
+    public static MiningOptions miningOptions(Configuration conf) {
+        return MiningOptionParser.parse(MiningOptions.defaults(), name -> {
+            for (ConfigOption<?> option : all()) {
+                if (option.key().equals(PREFIX + name)) {
+                    return String.valueOf(conf.get(option));
+                }
+            }
+            throw new IllegalStateException("no option for " + name);
+        });
+    }
+
+    public static WireBounds wireBounds(Configuration conf) {
+        return new WireBounds(conf.get(MAX_ROWS), conf.get(MAX_DIMENSION), conf.get(MAX_RECORD_BYTES));
+    }
+}
