@@ -1,0 +1,58 @@
+package io.tripletflow.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+
+/** docs/configuration.md shows exactly the options the code has; arguments map onto them. */
+class ConfigurationTableTest {
+
+    @Test
+    void theDocumentedTableIsTheGeneratedOne() throws Exception {
+        String doc = Files.readString(Path.of("docs/configuration.md"), StandardCharsets.UTF_8);
+        int begin = doc.indexOf(ConfigurationTable.BEGIN);
+        int end = doc.indexOf(ConfigurationTable.END);
+        assertThat(begin).as("table markers in docs/configuration.md").isNotNegative();
+        assertThat(end).isGreaterThan(begin);
+        String documented = doc.substring(begin, end + ConfigurationTable.END.length() + 1);
+        assertThat(documented).isEqualTo(ConfigurationTable.markdown());
+    }
+
+    @Test
+    void everyOptionHasADescriptionAndTheTripletflowPrefix() {
+        assertThat(TripletFlowOptions.all()).hasSizeGreaterThan(30);
+        for (ConfigOption<?> option : TripletFlowOptions.all()) {
+            assertThat(option.key()).startsWith(TripletFlowOptions.PREFIX);
+            assertThat(option.hasDefaultValue()).as(option.key()).isTrue();
+            assertThat(option.description().getBlocks()).as(option.key()).isNotEmpty();
+        }
+    }
+
+    @Test
+    void argumentsOverrideTheClusterConfigurationWithOrWithoutPrefix() {
+        Configuration cluster = new Configuration();
+        cluster.setString("tripletflow.neg-num", "8");
+        cluster.setString("tripletflow.margin", "0.5");
+        Configuration conf = TripletFlowJob.configuration(cluster, "--neg-num", "6", "--tripletflow.miner", "batch-hard");
+        assertThat(conf.get(TripletFlowOptions.NEG_NUM)).isEqualTo(6);
+        assertThat(conf.get(TripletFlowOptions.MARGIN)).isEqualTo(0.5f);
+        assertThat(TripletFlowOptions.miningOptions(conf).miner().name()).isEqualTo("BATCH_HARD");
+    }
+
+    @Test
+    void badValuesFailAtSubmissionNamingTheOption() {
+        Configuration cluster = new Configuration();
+        assertThatThrownBy(() -> TripletFlowJob.configuration(cluster, "--distance", "manhattan"))
+                .hasMessageContaining("distance must be one of neg-dot, squared-euclidean, euclidean, cosine");
+        assertThatThrownBy(() -> TripletFlowJob.configuration(cluster, "--neg-num", "0"))
+                .hasMessageContaining("neg-num must be >= 1");
+        assertThatThrownBy(() -> TripletFlowJob.configuration(cluster, "--no-such-thing", "1"))
+                .hasMessageContaining("unknown option --no-such-thing");
+    }
+}
