@@ -199,7 +199,8 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         for (Map.Entry<String, Long> e : entries) {
             pairs.put(e.getKey(), e.getValue());
         }
-        ctx.output(STATISTICS, new StatisticsReport(ctx.getCurrentKey(), stats.toJson(ctx.getCurrentKey(), pairs, timestamp)));
+        String streamKey = KafkaRecord.streamKeyOf(ctx.getCurrentKey());
+        ctx.output(STATISTICS, new StatisticsReport(streamKey, stats.toJson(streamKey, pairs, timestamp)));
         // Idle keys stop publishing until their next batch (and expire with the state TTL).
         if (stats.lastBatchMillis >= timestamp - settings.statisticsIntervalMillis) {
             long at = timestamp + settings.statisticsIntervalMillis;

@@ -1,0 +1,77 @@
+package io.tripletflow.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * A raw Kafka record as it travels through Flink: key and value bytes plus where it came from.
+ *
+ * <p>A Flink POJO (public fields, public no-arg constructor), so Flink serializes it with its
+ * {@code PojoSerializer} rather than Kryo.
+ *
+ * <p>Do not {@code keyBy} the {@code byte[]} key itself: arrays have identity hash codes and Flink
+ * rejects them as keys. Use {@link #keyAsString()} (lossless, ISO-8859-1) or a hash of it.
+ */
+public class KafkaRecord {
+
+    public byte[] key;
+    public byte[] value;
+    public String topic;
+    public int partition;
+    public long offset;
+    public long timestamp;
+
+    public KafkaRecord() {
+    }
+
+    public KafkaRecord(byte[] key, byte[] value, String topic, int partition, long offset, long timestamp) {
+        this.key = key;
+        this.value = value;
+        this.topic = topic;
+        this.partition = partition;
+        this.offset = offset;
+        this.timestamp = timestamp;
+    }
+
+    /** The key as a String, one char per byte (ISO-8859-1): lossless and usable as a Flink key. */
+    public String keyAsString() {
+        return key == null ? "" : new String(key, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The UTF-8 stream key of a {@link #keyAsString()} value (the job keys by the latter). */
+    public static String streamKeyOf(String keyAsString) {
+        return new String(keyAsString.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+    }
+
+    /** A copy with another value; key, topic, partition, offset and timestamp kept. */
+    public KafkaRecord withValue(byte[] newValue) {
+        return new KafkaRecord(key, newValue, topic, partition, offset, timestamp);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof KafkaRecord r)) {
+            return false;
+        }
+        return partition == r.partition && offset == r.offset && timestamp == r.timestamp
+                && Arrays.equals(key, r.key) && Arrays.equals(value, r.value)
+                && java.util.Objects.equals(topic, r.topic);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = java.util.Objects.hash(topic, partition, offset, timestamp);
+        h = 31 * h + Arrays.hashCode(key);
+        return 31 * h + Arrays.hashCode(value);
+    }
+
+    @Override
+    public String toString() {
+        return "KafkaRecord{" + topic + "-" + partition + "@" + offset
+                + ", key=" + (key == null ? "null" : key.length + "B")
+                + ", value=" + (value == null ? "null" : value.length + "B") + "}";
+    }
+}
