@@ -6,7 +6,7 @@ public final class MinerScratch {
     int[] order = new int[0];
 
     public void ensureRows(int rows) {
-        if (candidates.length < rows) {
+        if (candidates.length < 2 * rows || order.length < rows) {
             // Candidates, then the shuffled positions of sid2 behind them.
             candidates = new int[2 * rows];
             order = new int[rows];
