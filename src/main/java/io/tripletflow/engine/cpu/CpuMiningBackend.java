@@ -1,17 +1,17 @@
 package io.tripletflow.engine.cpu;
 
 import io.tripletflow.batch.EmbeddingBatch;
+import io.tripletflow.engine.Anchors;
 import io.tripletflow.engine.InvalidBatchException;
 import io.tripletflow.engine.MiningBackend;
 import io.tripletflow.engine.MiningOptions;
-import io.tripletflow.engine.MiningOptions.LabelMismatchPolicy;
 import io.tripletflow.engine.MiningOptions.PositivesKind;
 import io.tripletflow.engine.MiningOptions.ReductionKind;
 import io.tripletflow.engine.MiningOptions.RngKind;
 import io.tripletflow.engine.MiningResult;
 import io.tripletflow.engine.MiningStatistics;
+import io.tripletflow.engine.TripletTerms;
 import io.tripletflow.engine.distance.Distance;
-import io.tripletflow.engine.loss.TripletLoss;
 import io.tripletflow.engine.miner.Miner;
 import io.tripletflow.engine.miner.MinerScratch;
 import io.tripletflow.engine.miner.MiningInput;
@@ -32,7 +32,6 @@ public final class CpuMiningBackend implements MiningBackend {
     private final MiningOptions options;
     private final Distance distance;
     private final Miner miner;
-    private final TripletLoss loss;
     private final Reduction reduction;
     private final GramKernel kernel;
     private final WorkerPool pool;
@@ -41,9 +40,8 @@ public final class CpuMiningBackend implements MiningBackend {
     private final Workspace workspace = new Workspace();
     private final MersenneTwister seedRandom = new MersenneTwister(0);
     private final AnchorWorker[] workers;
-    private float termTotal;
-    private int termCount;
-    private int nonZeroTermCount;
+    private final Anchors anchors = new Anchors();
+    private final TripletTerms terms;
 
     public CpuMiningBackend(MiningOptions options) {
         this(options, Runtime.getRuntime().availableProcessors());
@@ -53,7 +51,7 @@ public final class CpuMiningBackend implements MiningBackend {
         this.options = options;
         this.distance = Distance.of(options.distance());
         this.miner = Miner.of(options.miner());
-        this.loss = TripletLoss.of(options.loss());
+        this.terms = new TripletTerms(options);
         this.reduction = Reduction.of(options.reduction());
         this.kernel = GramKernels.best();
         this.pool = new WorkerPool(threads);
@@ -98,17 +96,10 @@ public final class CpuMiningBackend implements MiningBackend {
         input.distances = w.matrix;
         input.stride = w.stride;
 
-        int anchorCount = enumerateAnchors(batch, stats);
+        int anchorCount = anchors.enumerate(batch, options, stats);
         mineAnchors(batch, anchorCount);
-        evaluate(batch, anchorCount, stats);
-        float termSum = termTotal;
-        int terms = termCount;
-        int nonZero = nonZeroTermCount;
-        int divisor = reduction.divisor(seedCount, terms, nonZero);
-        float lossValue = divisor == 0 ? 0f : termSum / divisor * options.lossWeight();
-        result.setLoss(lossValue);
-        result.setCounts(stats.triplets(), terms, nonZero);
-        stats.setLoss(lossValue);
+        evaluate(batch, anchorCount);
+        int divisor = terms.finish(reduction, seedCount, options.lossWeight());
         if (divisor != 0) {
             gradients(n, d, divisor);
         }
@@ -137,49 +128,6 @@ public final class CpuMiningBackend implements MiningBackend {
         });
     }
 
-    /** Lists the anchors with their positives' rule; counts tail and label-mismatch skips. */
-    private int enumerateAnchors(EmbeddingBatch batch, MiningStatistics stats) throws InvalidBatchException {
-        int n = batch.rows();
-        int[] labels = batch.labels();
-        int[] anchors = workspace.anchors;
-        int count = 0;
-        if (options.positives() == PositivesKind.ALL) {
-            int[] sorted = workspace.sortedLabels;
-            System.arraycopy(labels, 0, sorted, 0, n);
-            Arrays.sort(sorted, 0, n);
-            for (int a = 0; a < n; a++) {
-                int at = Arrays.binarySearch(sorted, 0, n, labels[a]);
-                boolean partner = (at > 0 && sorted[at - 1] == labels[a]) || (at + 1 < n && sorted[at + 1] == labels[a]);
-                if (partner) {
-                    anchors[count++] = a;
-                } else {
-                    stats.recordSkippedAnchor();
-                }
-            }
-            return count;
-        }
-        for (int a = 0; a < n; a += options.pairSize()) {
-            if (a + 1 >= n) {
-                stats.recordSkippedAnchor();
-                continue;
-            }
-            if (labels[a + 1] != labels[a]) {
-                stats.recordLabelMismatch();
-                if (options.onLabelMismatch() == LabelMismatchPolicy.REJECT) {
-                    throw new InvalidBatchException(batch.describe(), "labels", "label-mismatch",
-                            "positive row " + (a + 1) + " has label " + labels[a + 1] + " but its anchor row " + a
-                                    + " has label " + labels[a] + " (on-label-mismatch = reject)");
-                }
-                if (options.onLabelMismatch() == LabelMismatchPolicy.SKIP_ANCHOR) {
-                    stats.recordSkippedAnchor();
-                    continue;
-                }
-            }
-            anchors[count++] = a;
-        }
-        return count;
-    }
-
     private void mineAnchors(EmbeddingBatch batch, int anchorCount) {
         long batchKey = CounterRandom.batchKey(options.rngSeed(), batch.streamKey(), batch.batchId());
         for (AnchorWorker worker : workers) {
@@ -194,50 +142,26 @@ public final class CpuMiningBackend implements MiningBackend {
         }
     }
 
-    /**
-     * The ordered pass: anchors ascending, each anchor's triplets by (positive, negative), as the
-     * seed sums them into {@link #termTotal}, {@link #termCount} and {@link #nonZeroTermCount}.
-     */
-    private void evaluate(EmbeddingBatch batch, int anchorCount, MiningStatistics stats) {
+    /** The ordered pass over the selected triplets (see {@link TripletTerms}), and their coefficients. */
+    private void evaluate(EmbeddingBatch batch, int anchorCount) {
         Workspace w = workspace;
         int[] labels = batch.labels();
-        float margin = options.margin();
-        boolean second = loss.hasSecondTerm();
-        float sum = 0f;
-        int terms = 0;
-        int nonZero = 0;
+        terms.start(result);
         for (int k = 0; k < anchorCount; k++) {
-            int a = w.anchors[k];
-            AnchorWorker owner = workers[w.anchorOwner[k]];
-            long[] triplets = owner.triplets;
+            int a = anchors.get(k);
+            long[] triplets = workers[w.anchorOwner[k]].triplets;
             int from = w.anchorStart[k];
             int to = from + w.anchorLength[k];
-            stats.recordAnchor(w.anchorCandidates[k]);
+            terms.beginAnchor(w.anchorCandidates[k]);
             Arrays.sort(triplets, from, to);
-            int hardest = -1;
-            float hardestDistance = 0f;
             for (int t = from; t < to; t++) {
                 long triplet = triplets[t];
                 int p = (int) (triplet >>> 32);
                 int neg = (int) ((triplet >>> 1) & 0x7fffffff);
-                boolean hard = (triplet & 1) != 0;
                 float dap = input.distance(a, p);
-                float dan = input.distance(a, neg);
-                float x1 = (dap - dan) + margin;
-                float t1 = loss.value(x1);
-                float s1 = loss.slope(x1);
-                float t2 = 0f;
-                float s2 = 0f;
-                terms++;
-                if (t1 > 0f) nonZero++;
-                if (second) {
-                    float x2 = (dap - input.distance(p, neg)) + margin;
-                    t2 = loss.value(x2);
-                    s2 = loss.slope(x2);
-                    terms++;
-                    if (t2 > 0f) nonZero++;
-                }
-                sum += second ? t1 + t2 : t1;
+                terms.add(a, p, neg, (triplet & 1) != 0, dap, input.distance(a, neg), input.distance(p, neg));
+                float s1 = terms.slope1();
+                float s2 = terms.slope2();
                 if (s1 != 0f) {
                     w.addCoefficient(a, p, s1);
                     w.addCoefficient(a, neg, -s1);
@@ -246,20 +170,9 @@ public final class CpuMiningBackend implements MiningBackend {
                     w.addCoefficient(a, p, s2);
                     w.addCoefficient(p, neg, -s2);
                 }
-                result.markSelected(a, neg);
-                stats.recordTriplet(hard, dap, dan, t1 > 0f, t2 > 0f);
-                if (hardest < 0 || dan < hardestDistance) {
-                    hardest = neg;
-                    hardestDistance = dan;
-                }
             }
-            if (hardest >= 0) {
-                stats.recordHardestPair(labels[a], labels[hardest]);
-            }
+            terms.endAnchor(labels, a);
         }
-        termTotal = sum;
-        termCount = terms;
-        nonZeroTermCount = nonZero;
     }
 
     /** Row i of dL/df: alpha_i x_i + sum_j beta_ij x_j, then / divisor * loss-weight. */
@@ -352,7 +265,7 @@ public final class CpuMiningBackend implements MiningBackend {
             Workspace w = workspace;
             int[] labels = input.labels;
             for (int k = from; k < to; k++) {
-                int a = w.anchors[k];
+                int a = anchors.get(k);
                 int positiveCount;
                 if (options.positives() == PositivesKind.ALL) {
                     positiveCount = 0;

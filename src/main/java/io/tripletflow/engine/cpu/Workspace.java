@@ -18,8 +18,6 @@ final class Workspace {
     float[] unit = new float[0];
     float[] norms = new float[0];
     float[] gramDiagonal = new float[0];
-    int[] sortedLabels = new int[0];
-    int[] anchors = new int[0];
     int[] anchorOwner = new int[0];
     int[] anchorStart = new int[0];
     int[] anchorLength = new int[0];
@@ -42,8 +40,6 @@ final class Workspace {
         if (norms.length < n) {
             norms = new float[n];
             gramDiagonal = new float[n];
-            sortedLabels = new int[n];
-            anchors = new int[n];
             anchorOwner = new int[n];
             anchorStart = new int[n];
             anchorLength = new int[n];
