@@ -1,16 +1,19 @@
 package io.tripletflow.engine;
 
 import io.tripletflow.engine.cpu.CpuMiningBackend;
+import io.tripletflow.engine.gpu.CudaDevice;
+import io.tripletflow.engine.gpu.GpuMiningBackend;
 import java.util.Locale;
 
 /**
- * Chooses the backend of a mining operator: {@code auto} (the GPU when a driver and a device are
- * there, the CPU otherwise), {@code cpu} or {@code gpu} (an error when no GPU can be used).
+ * Chooses the backend of a mining operator: {@code auto} (the GPU when a driver, a device and
+ * GPU support for the options are there, the CPU otherwise, with the reason), {@code cpu}, or
+ * {@code gpu} (an error naming what is missing).
  */
 public final class MiningBackends {
     private MiningBackends() {}
 
-    /** The backend asked for, and why auto chose what it chose. */
+    /** The backend, and why it is the one: shown in logs and as a metric. */
     public static final class Choice {
         public final MiningBackend backend;
         public final String reason;
@@ -21,16 +24,33 @@ public final class MiningBackends {
         }
     }
 
-    public static Choice create(String kind, MiningOptions options, int cpuThreads) {
+    public static Choice create(String kind, MiningOptions options, int cpuThreads, int gpuDevice) {
         switch (kind.trim().toLowerCase(Locale.ROOT)) {
             case "cpu":
                 return new Choice(new CpuMiningBackend(options, cpuThreads), "backend = cpu");
-            case "auto":
-                return new Choice(new CpuMiningBackend(options, cpuThreads),
-                        "backend = auto: no GPU backend in this build, using the CPU");
-            case "gpu":
-                throw new IllegalStateException("backend = gpu, but this build has no GPU backend yet; "
-                        + "use backend = auto or cpu");
+            case "gpu": {
+                String unsupported = GpuMiningBackend.unsupported(options);
+                if (unsupported != null) {
+                    throw new IllegalArgumentException("backend = gpu: " + unsupported + "; use backend = auto or cpu");
+                }
+                String unavailable = CudaDevice.unavailable(gpuDevice);
+                if (unavailable != null) {
+                    throw new IllegalStateException("backend = gpu, but " + unavailable + "; use backend = auto or cpu");
+                }
+                return new Choice(new GpuMiningBackend(options, gpuDevice), "backend = gpu");
+            }
+            case "auto": {
+                String unsupported = GpuMiningBackend.unsupported(options);
+                String why = unsupported != null ? unsupported : CudaDevice.unavailable(gpuDevice);
+                if (why == null) {
+                    try {
+                        return new Choice(new GpuMiningBackend(options, gpuDevice), "backend = auto: GPU device " + gpuDevice);
+                    } catch (RuntimeException | LinkageError e) {
+                        why = "the GPU backend failed to start: " + e;
+                    }
+                }
+                return new Choice(new CpuMiningBackend(options, cpuThreads), "backend = auto: CPU, because " + why);
+            }
             default:
                 throw new IllegalArgumentException("backend must be auto, cpu or gpu, got '" + kind + "'");
         }

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -46,6 +48,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         private static final long serialVersionUID = 1L;
         String backend = "auto";
         int cpuThreads = 1;
+        int gpuDevice = 0;
         WireBounds bounds = WireBounds.DEFAULT;
         boolean includeMask;
         long maxStaleness = -1;
@@ -76,7 +79,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
     @Override
     public void open(OpenContext context) {
         MiningOptions options = io.tripletflow.engine.MiningOptionParser.parse(MiningOptions.defaults(), miningSettings::get);
-        MiningBackends.Choice choice = MiningBackends.create(settings.backend, options, settings.cpuThreads);
+        MiningBackends.Choice choice = MiningBackends.create(settings.backend, options, settings.cpuThreads, gpuDevice());
         backend = choice.backend;
         LOG.info("tripletflow mining with {} ({}), {}", backend.describe(), choice.reason, options);
         embeddings = new EmbeddingBatchCodec(settings.bounds);
@@ -96,6 +99,17 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         statistics = getRuntimeContext().getState(statisticsDescriptor);
         labelPairs = getRuntimeContext().getMapState(pairsDescriptor);
         nextPublish = getRuntimeContext().getState(publishDescriptor);
+    }
+
+    /** The GPU Flink's external resource framework gave this slot ({@code external-resources: gpu}), else the configured one. */
+    private int gpuDevice() {
+        for (ExternalResourceInfo info : getRuntimeContext().getExternalResourceInfos("gpu")) {
+            Optional<String> index = info.getProperty("index");
+            if (index.isPresent()) {
+                return Integer.parseInt(index.get().trim());
+            }
+        }
+        return settings.gpuDevice;
     }
 
     @Override

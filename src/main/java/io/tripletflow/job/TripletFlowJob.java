@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -19,6 +20,7 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -81,12 +83,22 @@ public final class TripletFlowJob {
 
     /** Adds the pipeline to {@code env}. */
     public static void build(StreamExecutionEnvironment env, Configuration conf) {
+        build(env, conf, null, UnaryOperator.identity());
+    }
+
+    /**
+     * Test hook: the same pipeline, with the source bounded at {@code stoppingOffsets} (none when
+     * null) and {@code afterSource} applied to the records straight after the source (e.g. a
+     * throttling or failure-injecting map).
+     */
+    static void build(StreamExecutionEnvironment env, Configuration conf, OffsetsInitializer stoppingOffsets,
+                      UnaryOperator<DataStream<KafkaRecord>> afterSource) {
         if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
             env.enableCheckpointing(conf.get(CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
         }
-        DataStream<KafkaRecord> records = env
-                .fromSource(source(conf), WatermarkStrategy.noWatermarks(), "embedding batches")
-                .uid("embedding-batches");
+        DataStream<KafkaRecord> records = afterSource.apply(env
+                .fromSource(source(conf, stoppingOffsets), WatermarkStrategy.noWatermarks(), "embedding batches")
+                .uid("embedding-batches"));
         SingleOutputStreamOperator<KafkaRecord> keyed = records
                 .process(new RequireStreamKey()).name("require stream key").uid("require-stream-key");
         SingleOutputStreamOperator<GradientRecord> mined = keyed
@@ -105,6 +117,10 @@ public final class TripletFlowJob {
     }
 
     static KafkaSource<KafkaRecord> source(Configuration conf) {
+        return source(conf, null);
+    }
+
+    static KafkaSource<KafkaRecord> source(Configuration conf, OffsetsInitializer stoppingOffsets) {
         List<String> topics = Arrays.stream(conf.get(EMBEDDINGS_TOPICS).split(","))
                 .map(String::trim).filter(t -> !t.isEmpty()).toList();
         OffsetsInitializer start;
@@ -114,15 +130,18 @@ public final class TripletFlowJob {
             case "committed-or-earliest": start = OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST); break;
             default: throw new IllegalArgumentException("starting-offsets must be committed-or-earliest, earliest or latest");
         }
-        return KafkaSource.<KafkaRecord>builder()
+        KafkaSourceBuilder<KafkaRecord> builder = KafkaSource.<KafkaRecord>builder()
                 .setBootstrapServers(conf.get(BOOTSTRAP_SERVERS))
                 .setTopics(topics)
                 .setGroupId(conf.get(GROUP_ID))
                 .setStartingOffsets(start)
                 .setDeserializer(new KafkaRecordDeserializer())
                 // Trainers write transactionally too; never mine a batch that was aborted.
-                .setProperty("isolation.level", "read_committed")
-                .build();
+                .setProperty("isolation.level", "read_committed");
+        if (stoppingOffsets != null) {
+            builder.setBounded(stoppingOffsets);
+        }
+        return builder.build();
     }
 
     static <T> KafkaSink<T> sink(Configuration conf, String name, KafkaRecordSerializationSchema<T> schema) {
@@ -151,6 +170,7 @@ public final class TripletFlowJob {
         MiningFunction.Settings s = new MiningFunction.Settings();
         s.backend = conf.get(BACKEND);
         s.cpuThreads = conf.get(CPU_THREADS);
+        s.gpuDevice = conf.get(GPU_DEVICE);
         s.bounds = wireBounds(conf);
         s.includeMask = conf.get(INCLUDE_MASK);
         s.maxStaleness = conf.get(MAX_STALENESS);

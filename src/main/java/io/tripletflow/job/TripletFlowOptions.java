@@ -74,6 +74,10 @@ public final class TripletFlowOptions {
             .stringType().defaultValue("auto")
             .withDescription("auto (the GPU when there is one, else the CPU), cpu or gpu (fails at start without one).");
 
+    public static final ConfigOption<Integer> GPU_DEVICE = ConfigOptions.key("tripletflow.gpu-device")
+            .intType().defaultValue(0)
+            .withDescription("CUDA device index when Flink's external resource 'gpu' assigns none to the slot.");
+
     public static final ConfigOption<Integer> CPU_THREADS = ConfigOptions.key("tripletflow.cpu-threads")
             .intType().defaultValue(1)
             .withDescription("Threads of each CPU mining operator (parallel subtasks already use the slots).");

@@ -2,6 +2,7 @@ package io.tripletflow.engine.cpu;
 
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.engine.Anchors;
+import io.tripletflow.engine.BatchRules;
 import io.tripletflow.engine.InvalidBatchException;
 import io.tripletflow.engine.MiningBackend;
 import io.tripletflow.engine.MiningOptions;
@@ -78,7 +79,7 @@ public final class CpuMiningBackend implements MiningBackend {
     public MiningResult mine(EmbeddingBatch batch) throws InvalidBatchException {
         int n = batch.rows();
         int d = batch.dimension();
-        BatchChecks.check(batch, options);
+        BatchRules.check(batch, options);
         int seedCount = Reduction.seedCount(options.negNum(), n, options.pairSize());
         result.reset(n, d);
         MiningStatistics stats = result.statistics();

@@ -1,16 +1,14 @@
-package io.tripletflow.engine.cpu;
+package io.tripletflow.engine;
 
 import io.tripletflow.batch.EmbeddingBatch;
-import io.tripletflow.engine.InvalidBatchException;
-import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.MiningOptions.ReductionKind;
 import io.tripletflow.engine.reduction.Reduction;
 
-/** The mining spec's rules for a batch, checked before any work. */
-final class BatchChecks {
-    private BatchChecks() {}
+/** The mining spec's rules for a batch, checked by every backend before any work. */
+public final class BatchRules {
+    private BatchRules() {}
 
-    static void check(EmbeddingBatch batch, MiningOptions options) throws InvalidBatchException {
+    public static void check(EmbeddingBatch batch, MiningOptions options) throws InvalidBatchException {
         int n = batch.rows();
         int d = batch.dimension();
         float[] f = batch.embeddings();

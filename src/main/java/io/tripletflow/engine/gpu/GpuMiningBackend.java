@@ -1,0 +1,414 @@
+package io.tripletflow.engine.gpu;
+
+import static jcuda.driver.JCudaDriver.*;
+
+import io.tripletflow.batch.EmbeddingBatch;
+import io.tripletflow.engine.Anchors;
+import io.tripletflow.engine.BatchRules;
+import io.tripletflow.engine.InvalidBatchException;
+import io.tripletflow.engine.MiningBackend;
+import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.engine.MiningOptions.MinerKind;
+import io.tripletflow.engine.MiningOptions.PositivesKind;
+import io.tripletflow.engine.MiningOptions.RngKind;
+import io.tripletflow.engine.MiningResult;
+import io.tripletflow.engine.TripletTerms;
+import io.tripletflow.engine.distance.Distance;
+import io.tripletflow.engine.random.CounterRandom;
+import io.tripletflow.engine.reduction.Reduction;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
+
+/**
+ * The whole mining step on a CUDA device through JCuda's driver API: Gram matrix, distances,
+ * selection, loss terms and coefficients, gradient product (kernels in
+ * {@code src/main/cuda/tripletflow.cu}, shipped as PTX). One upload (labels, anchors,
+ * embeddings) and one download (selections, their distances, gradients) per batch, through
+ * pinned buffers; device and pinned buffers grow to the largest batch and are reused.
+ *
+ * <p>Selections are bit-identical to the CPU backend (same float operations, no fused
+ * multiply-add); the loss and statistics come from the same ordered pass ({@link TripletTerms})
+ * on the host; only the gradient product sums in another order. Options the device does not run
+ * ({@link #unsupported}) stay on the CPU.
+ *
+ * <p>Every operator has its own stream on the device's primary context, so several slots of one
+ * TaskManager share a device.
+ */
+public final class GpuMiningBackend implements MiningBackend {
+    static final String PTX_RESOURCE = "/cuda/tripletflow.ptx";
+    static final List<String> KERNELS = List.of(
+            "gram", "diagonal", "distances", "unit_rows", "mine", "evaluate", "weights", "gradient_product", "finish_rows");
+    private static final int TILE = 16;
+
+    private final MiningOptions options;
+    private final Distance distance;
+    private final Reduction reduction;
+    private final TripletTerms terms;
+    private final Anchors anchors = new Anchors();
+    private final MiningResult result = new MiningResult();
+    private final int deviceIndex;
+    private final String deviceName;
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private final CUmodule module = new CUmodule();
+    private final CUstream stream = new CUstream();
+    private final CUfunction gram = new CUfunction();
+    private final CUfunction diagonal = new CUfunction();
+    private final CUfunction distances = new CUfunction();
+    private final CUfunction unitRows = new CUfunction();
+    private final CUfunction mine = new CUfunction();
+    private final CUfunction evaluate = new CUfunction();
+    private final CUfunction weights = new CUfunction();
+    private final CUfunction gradientProduct = new CUfunction();
+    private final CUfunction finishRows = new CUfunction();
+    private final CUevent[] events = {new CUevent(), new CUevent(), new CUevent(), new CUevent()};
+    private final DeviceBuffers buffers = new DeviceBuffers();
+    private final float[] phaseMillis = new float[3];
+    private boolean closed;
+
+    /** Why these options cannot run on the GPU, or null when they can. */
+    public static String unsupported(MiningOptions options) {
+        if (options.rng() == RngKind.SEED_COMPAT) {
+            return "rng = seed-compat (the seed's MT19937 replay, one sequential stream) runs on the CPU only";
+        }
+        if (options.positives() == PositivesKind.ALL) {
+            return "positives = all runs on the CPU only";
+        }
+        return null;
+    }
+
+    public GpuMiningBackend(MiningOptions options, int deviceIndex) {
+        String notSupported = unsupported(options);
+        if (notSupported != null) {
+            throw new IllegalArgumentException(notSupported);
+        }
+        String unavailable = CudaDevice.unavailable(deviceIndex);
+        if (unavailable != null) {
+            throw new IllegalStateException("no GPU for the mining step: " + unavailable);
+        }
+        this.options = options;
+        this.distance = Distance.of(options.distance());
+        this.reduction = Reduction.of(options.reduction());
+        this.terms = new TripletTerms(options);
+        this.deviceIndex = deviceIndex;
+        this.deviceName = CudaDevice.name(deviceIndex);
+        cuDeviceGet(device, deviceIndex);
+        cuDevicePrimaryCtxRetain(context, device);
+        boolean ready = false;
+        try {
+            cuCtxSetCurrent(context);
+            cuModuleLoadData(module, ptx());
+            CUfunction[] functions = {gram, diagonal, distances, unitRows, mine, evaluate, weights, gradientProduct, finishRows};
+            for (int i = 0; i < functions.length; i++) {
+                cuModuleGetFunction(functions[i], module, KERNELS.get(i));
+            }
+            cuStreamCreate(stream, jcuda.driver.CUstream_flags.CU_STREAM_NON_BLOCKING);
+            for (CUevent e : events) {
+                cuEventCreate(e, 0);
+            }
+            ready = true;
+        } finally {
+            if (!ready) {
+                close();
+            }
+        }
+    }
+
+    static String ptx() {
+        try (InputStream in = GpuMiningBackend.class.getResourceAsStream(PTX_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("PTX resource " + PTX_RESOURCE + " missing from the class path");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "gpu (" + deviceName + ", device " + deviceIndex + ")";
+    }
+
+    /** Upload, device work and download of the last batch, in ms (CUDA events). */
+    public float[] lastPhaseMillis() {
+        return phaseMillis.clone();
+    }
+
+    /** Selections each anchor may write: the most its miner can pick. */
+    static int capacity(MiningOptions o, int n) {
+        switch (o.miner()) {
+            case BATCH_HARD: return 1;
+            case SEMI_HARD: return Math.max(1, Math.min(o.negNum(), n));
+            case BATCH_ALL: return Math.max(1, n);
+            default: return Math.max(1, Math.min(n, Math.max(o.negNum(), Math.min(o.hardNum(), o.negNum()) + o.randNum())));
+        }
+    }
+
+    @Override
+    public MiningResult mine(EmbeddingBatch batch) throws InvalidBatchException {
+        int n = batch.rows();
+        int d = batch.dimension();
+        BatchRules.check(batch, options);
+        result.reset(n, d);
+        result.statistics().setHistogramRange(distance.histogramLow(), distance.histogramHigh());
+        if (n == 0) {
+            return result;
+        }
+        int anchorCount = anchors.enumerate(batch, options, result.statistics());
+        int capacity = capacity(options, n);
+        cuCtxSetCurrent(context);
+        DeviceBuffers b = buffers;
+        b.ensure(n, d, capacity);
+        OutLayout out = new OutLayout(anchorCount, capacity, n, d);
+
+        IntBuffer inInts = b.hostIn.getByteBuffer(0, b.inBytes(n, d)).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+        inInts.put(batch.labels(), 0, n);
+        inInts.put(anchors.array(), 0, anchorCount);
+        FloatBuffer inFloats = b.hostIn.getByteBuffer(8L * n, 4L * n * d).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        inFloats.put(batch.embeddings(), 0, n * d);
+
+        CUdeviceptr labels = b.in;
+        CUdeviceptr anchorRows = b.in.withByteOffset(4L * n);
+        CUdeviceptr f = b.in.withByteOffset(8L * n);
+        cuEventRecord(events[0], stream);
+        cuMemcpyHtoDAsync(b.in, b.hostIn, b.inBytes(n, d), stream);
+        cuEventRecord(events[1], stream);
+
+        int tiles = (n + TILE - 1) / TILE;
+        launch(gram, tiles, tiles, TILE, TILE, f, n, d, b.gram, n);
+        launch(diagonal, (n + 255) / 256, 1, 256, 1, b.gram, n, n, b.diag, b.norm);
+        launch(distances, tiles, tiles, TILE, TILE, b.gram, n, n, options.distance().ordinal(), b.diag, b.norm);
+        boolean cosine = distance.normalisesInside();
+        CUdeviceptr basis = f;
+        if (cosine) {
+            launch(unitRows, (int) ((n * (long) d + 255) / 256), 1, 256, 1, f, n, d, b.norm, b.unit);
+            basis = b.unit;
+        }
+        cuMemsetD32Async(b.coefficients, 0, (long) n * n, stream);
+        long batchKey = CounterRandom.batchKey(options.rngSeed(), batch.streamKey(), batch.batchId());
+        CUdeviceptr selectedCount = b.out.withByteOffset(out.selectedCount);
+        CUdeviceptr candidates = b.out.withByteOffset(out.candidates);
+        CUdeviceptr selected = b.out.withByteOffset(out.selected);
+        CUdeviceptr records = b.out.withByteOffset(out.records);
+        CUdeviceptr gradients = b.out.withByteOffset(out.gradients);
+        int anchorBlocks = Math.max(1, (anchorCount + 127) / 128);
+        if (anchorCount > 0) {
+            launch(mine, anchorBlocks, 1, 128, 1, b.gram, n, labels, n, anchorRows, anchorCount,
+                    minerCode(options.miner()), options.margin(), options.negNum(), options.hardNum(), options.randNum(),
+                    batchKey, b.scratch, capacity, selected, selectedCount, candidates);
+            launch(evaluate, anchorBlocks, 1, 128, 1, b.gram, n, anchorRows, anchorCount, n,
+                    options.loss().ordinal(), options.margin(), selected, selectedCount, capacity, records, b.coefficients);
+        }
+        launch(weights, n, 1, 256, 1, b.coefficients, b.gram, n, n, options.distance().ordinal(), b.alpha);
+        launch(gradientProduct, (d + TILE - 1) / TILE, tiles, TILE, TILE, b.coefficients, basis, n, d, gradients);
+        launch(finishRows, n, 1, 256, 1, gradients, basis, b.alpha, b.norm, n, d, cosine ? 1 : 0);
+        cuEventRecord(events[2], stream);
+        cuMemcpyDtoHAsync(b.hostOut, b.out, out.bytes, stream);
+        cuEventRecord(events[3], stream);
+        cuStreamSynchronize(stream);
+        recordPhases();
+
+        ByteBuffer host = b.hostOut.getByteBuffer(0, out.bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int divisor = orderedPass(batch, anchorCount, capacity, host, out);
+        if (divisor != 0) {
+            FloatBuffer g = host.position(0).slice().order(ByteOrder.LITTLE_ENDIAN)
+                    .position((int) out.gradients).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            float[] target = result.gradients();
+            float weight = options.lossWeight();
+            g.get(target, 0, n * d);
+            for (int i = 0; i < n * d; i++) {
+                target[i] = target[i] / divisor * weight;
+            }
+        }
+        return result;
+    }
+
+    /** The host's share: the same ordered pass as the CPU backend, from the device's selections. */
+    private int orderedPass(EmbeddingBatch batch, int anchorCount, int capacity, ByteBuffer host, OutLayout out) {
+        IntBuffer counts = host.duplicate().order(ByteOrder.LITTLE_ENDIAN).position((int) out.selectedCount).slice()
+                .order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+        IntBuffer candidates = host.duplicate().order(ByteOrder.LITTLE_ENDIAN).position((int) out.candidates).slice()
+                .order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+        IntBuffer selected = host.duplicate().order(ByteOrder.LITTLE_ENDIAN).position((int) out.selected).slice()
+                .order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+        FloatBuffer records = host.duplicate().order(ByteOrder.LITTLE_ENDIAN).position((int) out.records).slice()
+                .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        int[] labels = batch.labels();
+        terms.start(result);
+        for (int k = 0; k < anchorCount; k++) {
+            int a = anchors.get(k);
+            terms.beginAnchor(candidates.get(k));
+            int m = counts.get(k);
+            for (int t = 0; t < m; t++) {
+                int at = k * capacity + t;
+                int code = selected.get(at);
+                terms.add(a, a + 1, code & 0x7fffffff, code >= 0,
+                        records.get(3 * at), records.get(3 * at + 1), records.get(3 * at + 2));
+            }
+            terms.endAnchor(labels, a);
+        }
+        int seedCount = Reduction.seedCount(options.negNum(), batch.rows(), options.pairSize());
+        return terms.finish(reduction, seedCount, options.lossWeight());
+    }
+
+    private void recordPhases() {
+        float[] ms = new float[1];
+        cuEventElapsedTime(ms, events[0], events[1]);
+        phaseMillis[0] = ms[0];
+        cuEventElapsedTime(ms, events[1], events[2]);
+        phaseMillis[1] = ms[0];
+        cuEventElapsedTime(ms, events[2], events[3]);
+        phaseMillis[2] = ms[0];
+    }
+
+    private static int minerCode(MinerKind miner) {
+        switch (miner) {
+            case RANK_HARD: return 0;
+            case SEMI_HARD: return 1;
+            case BATCH_HARD: return 2;
+            default: return 3;
+        }
+    }
+
+    /** Launches a kernel on this backend's stream; arguments are device pointers, ints, floats or longs. */
+    private void launch(CUfunction kernel, int gridX, int gridY, int blockX, int blockY, Object... args) {
+        Pointer[] params = new Pointer[args.length];
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a instanceof CUdeviceptr) params[i] = Pointer.to((CUdeviceptr) a);
+            else if (a instanceof Integer) params[i] = Pointer.to(new int[] {(Integer) a});
+            else if (a instanceof Float) params[i] = Pointer.to(new float[] {(Float) a});
+            else if (a instanceof Long) params[i] = Pointer.to(new long[] {(Long) a});
+            else throw new IllegalArgumentException("kernel argument of type " + a.getClass());
+        }
+        cuLaunchKernel(kernel, gridX, gridY, 1, blockX, blockY, 1, 0, stream, Pointer.to(params), null);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            cuCtxSetCurrent(context);
+            buffers.free();
+            for (CUevent e : events) {
+                cuEventDestroy(e);
+            }
+            cuStreamDestroy(stream);
+            cuModuleUnload(module);
+        } catch (RuntimeException | LinkageError e) {
+            // Freeing after a failed start: some handles were never created.
+        } finally {
+            try {
+                cuDevicePrimaryCtxRelease(device);
+            } catch (RuntimeException | LinkageError ignored) {
+                // The context is gone with the driver.
+            }
+        }
+    }
+
+    /** Byte offsets of the download region for one batch. */
+    private static final class OutLayout {
+        final long selectedCount;
+        final long candidates;
+        final long selected;
+        final long records;
+        final long gradients;
+        final long bytes;
+
+        OutLayout(int anchorCount, int capacity, int n, int d) {
+            selectedCount = 0;
+            candidates = 4L * anchorCount;
+            selected = candidates + 4L * anchorCount;
+            records = selected + 4L * anchorCount * capacity;
+            gradients = align(records + 12L * anchorCount * capacity);
+            bytes = gradients + 4L * n * d;
+        }
+
+        static long align(long offset) {
+            return (offset + 255) / 256 * 256;
+        }
+
+        static long maxBytes(int n, int d, int capacity) {
+            return new OutLayout(n, capacity, n, d).bytes;
+        }
+    }
+
+    /** Device and pinned host buffers, grown to the largest batch. */
+    private static final class DeviceBuffers {
+        int rows = -1;
+        int dimension = -1;
+        int capacity = -1;
+        final CUdeviceptr in = new CUdeviceptr();
+        final CUdeviceptr gram = new CUdeviceptr();
+        final CUdeviceptr diag = new CUdeviceptr();
+        final CUdeviceptr norm = new CUdeviceptr();
+        final CUdeviceptr unit = new CUdeviceptr();
+        final CUdeviceptr alpha = new CUdeviceptr();
+        final CUdeviceptr coefficients = new CUdeviceptr();
+        final CUdeviceptr scratch = new CUdeviceptr();
+        final CUdeviceptr out = new CUdeviceptr();
+        final Pointer hostIn = new Pointer();
+        final Pointer hostOut = new Pointer();
+        boolean allocated;
+
+        long inBytes(int n, int d) {
+            return 8L * n + 4L * n * d;
+        }
+
+        void ensure(int n, int d, int cap) {
+            if (allocated && n <= rows && d <= dimension && cap <= capacity) {
+                return;
+            }
+            free();
+            rows = Math.max(n, rows);
+            dimension = Math.max(d, dimension);
+            capacity = Math.max(cap, capacity);
+            long r = rows;
+            long dd = dimension;
+            cuMemAlloc(in, inBytes(rows, dimension));
+            cuMemAlloc(gram, 4 * r * r);
+            cuMemAlloc(diag, 4 * r);
+            cuMemAlloc(norm, 4 * r);
+            cuMemAlloc(unit, 4 * r * dd);
+            cuMemAlloc(alpha, 4 * r);
+            cuMemAlloc(coefficients, 4 * r * r);
+            cuMemAlloc(scratch, 8 * r * r);
+            long outBytes = OutLayout.maxBytes(rows, dimension, capacity);
+            cuMemAlloc(out, outBytes);
+            cuMemAllocHost(hostIn, inBytes(rows, dimension));
+            cuMemAllocHost(hostOut, outBytes);
+            allocated = true;
+        }
+
+        void free() {
+            if (!allocated) {
+                return;
+            }
+            for (CUdeviceptr p : new CUdeviceptr[] {in, gram, diag, norm, unit, alpha, coefficients, scratch, out}) {
+                cuMemFree(p);
+            }
+            cuMemFreeHost(hostIn);
+            cuMemFreeHost(hostOut);
+            allocated = false;
+        }
+    }
+}
