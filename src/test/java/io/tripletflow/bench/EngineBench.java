@@ -35,6 +35,7 @@ public final class EngineBench {
         boolean json = false;
         boolean withPlain = true;
         int threads = Runtime.getRuntime().availableProcessors();
+        String backendKind = "cpu";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--n": ns.add(Integer.parseInt(args[++i])); break;
@@ -43,14 +44,19 @@ public final class EngineBench {
                 case "--threads": threads = Integer.parseInt(args[++i]); break;
                 case "--json": json = true; break;
                 case "--no-plain": withPlain = false; break;
+                case "--backend": backendKind = args[++i]; break;
                 default:
-                    System.err.println("usage: tripletflow bench [--n N]... [--d D]... [--repetitions R] [--threads T] [--json] [--no-plain]");
+                    System.err.println("usage: tripletflow bench [--n N]... [--d D]... [--repetitions R] [--threads T] [--json] [--no-plain] [--backend cpu|gpu]");
                     System.exit(64);
             }
         }
         if (ns.isEmpty()) ns.addAll(List.of(128, 256, 512, 1024, 2048));
         if (ds.isEmpty()) ds.addAll(List.of(128, 512));
         MiningOptions options = MiningOptions.defaults();
+        if (backendKind.equals("gpu")) {
+            GpuBench.run(options, ns, ds, repetitions, threads, json);
+            return;
+        }
         if (!json) {
             try (CpuMiningBackend described = new CpuMiningBackend(options, threads)) {
                 System.out.printf(Locale.ROOT, "# fast = %s; plain = the seed's loops ported to Java (tests' reference)%n# %s%n",
