@@ -5,33 +5,74 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
  * Lets through the records that have a stream key (non-empty UTF-8), the one thing the job
  * needs before it can key by stream; the rest become dead letters ({@code missing-key},
- * {@code bad-key}).
+ * {@code bad-key}), counted in {@code tripletflow.deadLetters} of this operator. With a gradients
+ * topic template ({@code gradients.{key}}) a key that cannot be part of a Kafka topic name is a
+ * {@code bad-key} dead letter too: its answer could never be written, and the failing write would
+ * fail the job over and over.
  */
 public final class RequireStreamKey extends ProcessFunction<KafkaRecord, KafkaRecord> {
     private static final long serialVersionUID = 1L;
+
+    /** Kafka's legal topic names (at most 249 characters, not "." or ".."). */
+    private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
+    /** The gradients topic template, or null when answers do not go to per-key topics. */
+    private final String topicTemplate;
+    private transient Counter deadLetters;
+
+    public RequireStreamKey() {
+        this(null);
+    }
+
+    /** @param gradientsTopic the gradients topic (template); keys are checked against it if it contains {@code {key}} */
+    public RequireStreamKey(String gradientsTopic) {
+        this.topicTemplate = gradientsTopic != null && gradientsTopic.contains("{key}") ? gradientsTopic : null;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        deadLetters = getRuntimeContext().getMetricGroup().addGroup(MiningMetrics.GROUP).counter("deadLetters");
+    }
 
     @Override
     public void processElement(KafkaRecord record, Context ctx, Collector<KafkaRecord> out) {
         if (record.key == null || record.key.length == 0) {
             ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, "missing-key",
                     describe(record) + ": field 'stream key' is missing (the Kafka record key must be the stream key)"));
+            deadLetters.inc();
             return;
         }
+        String streamKey;
         try {
-            StandardCharsets.UTF_8.newDecoder()
+            streamKey = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(record.key));
+                    .decode(ByteBuffer.wrap(record.key))
+                    .toString();
         } catch (CharacterCodingException e) {
             ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, "bad-key",
                     describe(record) + ": field 'stream key' is not valid UTF-8"));
+            deadLetters.inc();
             return;
+        }
+        if (topicTemplate != null) {
+            String topic = GradientRecordSerializer.topicFor(topicTemplate, streamKey);
+            if (!TOPIC.matcher(topic).matches() || topic.equals(".") || topic.equals("..")) {
+                ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, "bad-key", describe(record)
+                        + ": field 'stream key' cannot name a Kafka topic in gradients-topic '" + topicTemplate
+                        + "' (topic names are at most 249 of the characters a-z A-Z 0-9 . _ -)"));
+                deadLetters.inc();
+                return;
+            }
         }
         out.collect(record);
     }

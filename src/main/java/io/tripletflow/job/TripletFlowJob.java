@@ -100,7 +100,7 @@ public final class TripletFlowJob {
                 .fromSource(source(conf, stoppingOffsets), WatermarkStrategy.noWatermarks(), "embedding batches")
                 .uid("embedding-batches"));
         SingleOutputStreamOperator<KafkaRecord> keyed = records
-                .process(new RequireStreamKey()).name("require stream key").uid("require-stream-key");
+                .process(new RequireStreamKey(conf.get(GRADIENTS_TOPIC))).name("require stream key").uid("require-stream-key");
         SingleOutputStreamOperator<GradientRecord> mined = keyed
                 .keyBy(KafkaRecord::keyAsString)
                 .process(new MiningFunction(settings(conf), miningSettings(conf)))
