@@ -21,6 +21,10 @@ public final class TripletFlow {
             switch (args[0]) {
                 case "compute":
                     return ComputeCommand.run(args, 1, out, err);
+                case "local":
+                    return LocalCommand.run(args, 1, out, err);
+                case "stats":
+                    return StatsCommand.run(args, 1, out, err);
                 default:
                     err.println("unknown command '" + args[0] + "'\n" + usage());
                     return USAGE;
@@ -42,6 +46,13 @@ public final class TripletFlow {
                 "           --rng counter|seed-compat --rng-seed 1 --on-label-mismatch reject|skip-anchor|seed]",
                 "      one batch file (wire format v1) in, its gradient batch out, statistics printed",
                 "  bench [--n N] [--d D] [--repetitions R] [--json]",
-                "      ms per batch and GFLOP/s of the CPU backend beside the plain port of the seed");
+                "      ms per batch and GFLOP/s of the CPU backend beside the plain port of the seed",
+                "  local [--duration 60s | --forever] [--no-trainer] [--web-port 8081] [--kafka-port 9092]",
+                "        [--parallelism 2] [--max-in-flight 8] [--batch-rows 128] [--learning-rate 1.0]",
+                "        [job options, e.g. --neg-num 4 --delivery-guarantee at-least-once]",
+                "      embedded Kafka + local Flink (dashboard, RocksDB, checkpoints) running the job, and a demo",
+                "      model training through it (docs/local-mode.md); --no-trainer prints how to connect yours",
+                "  stats --savepoint PATH [--json] [--uid mine-triplets]",
+                "      per-stream-key mining statistics held in a savepoint or retained checkpoint");
     }
 }
