@@ -65,6 +65,7 @@ public final class EngineBench {
             System.out.printf(Locale.ROOT, "%6s %5s | %10s %18s %9s | %10s %18s %9s | %8s%n",
                     "N", "D", "fast ms", "(min..max)", "GFLOP/s", "plain ms", "(min..max)", "GFLOP/s", "speed-up");
         }
+        warmUp(options, threads, withPlain);
         for (int d : ds) {
             for (int n : ns) {
                 EmbeddingBatch batch = batch(n, d, 42);
@@ -74,6 +75,23 @@ public final class EngineBench {
                     double[][] times = measure(batch, fast, plain, repetitions);
                     report(n, d, times[0], times[1], json);
                 }
+            }
+        }
+    }
+
+    /** Lets the JIT compile both contenders before anything is timed (about two seconds). */
+    private static void warmUp(MiningOptions options, int threads, boolean withPlain) throws Exception {
+        EmbeddingBatch small = batch(256, 64, 7);
+        try (CpuMiningBackend backend = new CpuMiningBackend(options, threads)) {
+            long until = System.nanoTime() + 1_500_000_000L;
+            while (System.nanoTime() < until) {
+                backend.mine(small);
+            }
+        }
+        if (withPlain) {
+            Contender plain = PlainSeedPort.contender(options);
+            for (int i = 0; i < 20; i++) {
+                plain.run(small);
             }
         }
     }
@@ -111,11 +129,12 @@ public final class EngineBench {
                     pm, plain == null ? Double.NaN : min(plain), plain == null ? Double.NaN : max(plain),
                     flops / pm / 1e6, pm / fm, fast.length);
         } else {
-            System.out.printf(Locale.ROOT, "%6d %5d | %10.3f %18s %9.1f | %10s %18s %9s | %7.1fx%n",
+            System.out.printf(Locale.ROOT, "%6d %5d | %10.3f %18s %9.1f | %10s %18s %9s | %8s%n",
                     n, d, fm, String.format(Locale.ROOT, "(%.3f..%.3f)", min(fast), max(fast)), flops / fm / 1e6,
                     plain == null ? "-" : String.format(Locale.ROOT, "%.2f", pm),
                     plain == null ? "" : String.format(Locale.ROOT, "(%.2f..%.2f)", min(plain), max(plain)),
-                    plain == null ? "" : String.format(Locale.ROOT, "%.1f", flops / pm / 1e6), pm / fm);
+                    plain == null ? "" : String.format(Locale.ROOT, "%.1f", flops / pm / 1e6),
+                    plain == null ? "-" : String.format(Locale.ROOT, "%.1fx", pm / fm));
         }
     }
 
