@@ -2,11 +2,8 @@ package io.tripletflow.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -144,23 +141,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
     @Override
     public void close() {
         if (ownsCheckpointDir) {
-            try {
-                Files.walkFileTree(checkpointDir, new SimpleFileVisitor<>() {
-                    @Override
-                    public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                        Files.deleteIfExists(f);
-                        return FileVisitResult.CONTINUE;
-                    }
-
-                    @Override
-                    public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                        Files.deleteIfExists(d);
-                        return FileVisitResult.CONTINUE;
-                    }
-                });
-            } catch (IOException ignored) {
-                // best effort
-            }
+            TemporaryDirectory.delete(checkpointDir);
         }
     }
 

@@ -25,11 +25,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -350,7 +347,7 @@ public final class LocalMode implements AutoCloseable {
             broker.close();
         }
         if (workDir != null) {
-            deleteRecursively(workDir);
+            TemporaryDirectory.delete(workDir);
         }
     }
 
@@ -501,38 +498,6 @@ public final class LocalMode implements AutoCloseable {
             root = root.getCause();
         }
         return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
-    }
-
-    private static void deleteRecursively(Path dir) {
-        for (int attempt = 0; attempt < 3 && Files.exists(dir); attempt++) {
-            try {
-                Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                    @Override
-                    public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                        Files.deleteIfExists(f);
-                        return FileVisitResult.CONTINUE;
-                    }
-
-                    @Override
-                    public FileVisitResult visitFileFailed(Path f, IOException e) {
-                        return FileVisitResult.CONTINUE;
-                    }
-
-                    @Override
-                    public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                        Files.deleteIfExists(d);
-                        return FileVisitResult.CONTINUE;
-                    }
-                });
-            } catch (IOException e) {
-                try {
-                    Thread.sleep(200); // a file still being written by a stopping thread
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }
     }
 
     /** The temporary directory of this run (deleted by {@link #close()}); null before {@link #start()}. */

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -71,7 +70,7 @@ public final class PipelineBench {
         this.seconds = seconds;
         this.payloads = new EmbeddingBatch[PAYLOADS];
         for (int i = 0; i < PAYLOADS; i++) {
-            payloads[i] = unitBatch(n, d, 100 + i);
+            payloads[i] = EngineBench.batch(n, d, 100 + i);
         }
     }
 
@@ -430,31 +429,5 @@ public final class PipelineBench {
         }
         int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
-    }
-
-    /** L2-normalised Gaussian rows, labels in pairs from N/8 classes (as EngineBench). */
-    private static EmbeddingBatch unitBatch(int n, int d, long seed) {
-        Random random = new Random(seed);
-        float[] f = new float[n * d];
-        for (int i = 0; i < n; i++) {
-            double norm = 0;
-            for (int k = 0; k < d; k++) {
-                float v = (float) random.nextGaussian();
-                f[i * d + k] = v;
-                norm += v * v;
-            }
-            for (int k = 0; k < d; k++) {
-                f[i * d + k] /= (float) Math.sqrt(norm);
-            }
-        }
-        int classes = Math.max(2, n / 8);
-        int[] labels = new int[n];
-        for (int i = 0; i < n; i += 2) {
-            labels[i] = random.nextInt(classes);
-            if (i + 1 < n) {
-                labels[i + 1] = labels[i];
-            }
-        }
-        return new EmbeddingBatch("bench", 0, 0, 0, n, d, labels, f);
     }
 }

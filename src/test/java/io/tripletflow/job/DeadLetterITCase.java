@@ -7,8 +7,8 @@ import static io.tripletflow.job.JobTestSupport.offlineAnswer;
 import static io.tripletflow.job.JobTestSupport.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tripletflow.local.LocalFlinkCluster;
 import io.tripletflow.testutils.EmbeddedKafkaExtension;
+import io.tripletflow.testutils.LoopbackMiniCluster;
 import io.tripletflow.testutils.EmbeddingRecords;
 import io.tripletflow.testutils.KafkaTestUtils;
 import io.tripletflow.testutils.KafkaTestUtils.KV;
@@ -26,7 +26,6 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -56,12 +55,7 @@ class DeadLetterITCase {
 
     @RegisterExtension
     @Order(2)
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setConfiguration(LocalFlinkCluster.loopbackConfiguration(0))
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK = LoopbackMiniCluster.extension(PARALLELISM);
 
     @TempDir
     Path checkpoints;

@@ -8,8 +8,9 @@ import static io.tripletflow.job.JobTestSupport.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tripletflow.kafka.KafkaRecord;
-import io.tripletflow.local.LocalFlinkCluster;
 import io.tripletflow.testutils.EmbeddedKafkaExtension;
+import io.tripletflow.testutils.FailOnceAfterCheckpoint;
+import io.tripletflow.testutils.LoopbackMiniCluster;
 import io.tripletflow.testutils.EmbeddingRecords;
 import io.tripletflow.testutils.KafkaTestUtils;
 import io.tripletflow.testutils.RandomBatches;
@@ -22,17 +23,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.api.common.functions.RichMapFunction;
-import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -66,20 +62,14 @@ class ExactlyOnceJobITCase {
 
     @RegisterExtension
     @Order(2)
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setConfiguration(LocalFlinkCluster.loopbackConfiguration(0))
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK = LoopbackMiniCluster.extension(PARALLELISM);
 
     @TempDir
     Path checkpoints;
 
     @BeforeEach
     void reset() {
-        FailOnceAfterCheckpoint.FAILED.set(false);
-        FailOnceAfterCheckpoint.COMPLETED_CHECKPOINTS.set(0);
+        FailOnceAfterCheckpoint.reset();
     }
 
     /** One batch sent: its stream key and record value. */
@@ -142,7 +132,7 @@ class ExactlyOnceJobITCase {
         // Throttle and fail right after the source: a finished bounded source would keep
         // checkpoints from completing mid-stream. Mining operator and sinks are the production ones.
         TripletFlowJob.build(env, conf, OffsetsInitializer.latest(),
-                s -> s.map(new FailOnceAfterCheckpoint(6)).name("inject failure"));
+                s -> s.map(new FailOnceAfterCheckpoint(6, 60)).name("inject failure"));
         JobClient job = env.executeAsync("tripletflow exactly-once with a failure");
         job.getJobExecutionResult().get(120, TimeUnit.SECONDS);
 
@@ -215,35 +205,4 @@ class ExactlyOnceJobITCase {
         }
     }
 
-    /**
-     * Passes records through slowly (so checkpoints complete mid-stream) and throws once in the
-     * JVM: after a checkpoint completed and after {@code failAfter} records of this subtask.
-     */
-    static final class FailOnceAfterCheckpoint extends RichMapFunction<KafkaRecord, KafkaRecord>
-            implements CheckpointListener {
-        static final AtomicBoolean FAILED = new AtomicBoolean();
-        static final AtomicInteger COMPLETED_CHECKPOINTS = new AtomicInteger();
-
-        private final int failAfter;
-        private int seen;
-
-        FailOnceAfterCheckpoint(int failAfter) {
-            this.failAfter = failAfter;
-        }
-
-        @Override
-        public KafkaRecord map(KafkaRecord r) throws Exception {
-            seen++;
-            Thread.sleep(60);
-            if (seen >= failAfter && COMPLETED_CHECKPOINTS.get() > 0 && FAILED.compareAndSet(false, true)) {
-                throw new RuntimeException("Injected failure after " + seen + " records");
-            }
-            return r;
-        }
-
-        @Override
-        public void notifyCheckpointComplete(long checkpointId) {
-            COMPLETED_CHECKPOINTS.incrementAndGet();
-        }
-    }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tripletflow.local.LocalFlinkCluster;
 import io.tripletflow.testutils.EmbeddedKafkaExtension;
+import io.tripletflow.testutils.LoopbackMiniCluster;
 import io.tripletflow.testutils.EmbeddingRecords;
 import io.tripletflow.testutils.KafkaTestUtils;
 import io.tripletflow.testutils.KafkaTestUtils.KV;
@@ -28,7 +29,6 @@ import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MetricOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -54,12 +54,7 @@ class MetricsRestITCase {
 
     @RegisterExtension
     @Order(2)
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setConfiguration(restConfiguration())
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK = LoopbackMiniCluster.extension(PARALLELISM, restConfiguration());
 
     @TempDir
     Path checkpoints;

@@ -2,8 +2,9 @@ package io.tripletflow.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tripletflow.local.LocalFlinkCluster;
 import io.tripletflow.testutils.EmbeddedKafkaExtension;
+import io.tripletflow.testutils.FailOnceAfterCheckpoint;
+import io.tripletflow.testutils.LoopbackMiniCluster;
 import io.tripletflow.testutils.KafkaTestUtils;
 import io.tripletflow.testutils.KafkaTestUtils.KV;
 
@@ -14,12 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.RichMapFunction;
-import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -30,7 +28,6 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -61,20 +58,14 @@ class ExactlyOnceKafkaPipelineITCase {
 
     @RegisterExtension
     @Order(2)
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setConfiguration(LocalFlinkCluster.loopbackConfiguration(0))
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(PARALLELISM)
-                    .build());
+    static final MiniClusterExtension FLINK = LoopbackMiniCluster.extension(PARALLELISM);
 
     @TempDir
     Path checkpointDir;
 
     @BeforeEach
     void reset() {
-        FailOnceMap.FAILED.set(false);
-        FailOnceMap.COMPLETED_CHECKPOINTS.set(0);
+        FailOnceAfterCheckpoint.reset();
     }
 
     @Test
@@ -122,7 +113,7 @@ class ExactlyOnceKafkaPipelineITCase {
         // everything would be FINISHED, and checkpoints then only complete once the downstream
         // drained its input, i.e. never mid-stream.
         env.fromSource(source(in, run), WatermarkStrategy.noWatermarks(), "kafka-in")
-                .map(new FailOnceMap(200))
+                .map(new FailOnceAfterCheckpoint(200, 2))
                 .keyBy(KafkaRecord::keyAsString)
                 .map(new ReverseValue())
                 .sinkTo(sink(out, "tf-spike-" + run));
@@ -130,7 +121,7 @@ class ExactlyOnceKafkaPipelineITCase {
         env.execute("exactly-once spike with one failure");
         LOG.info("job with one failure took {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
 
-        assertThat(FailOnceMap.FAILED).as("the failure was injected").isTrue();
+        assertThat(FailOnceAfterCheckpoint.FAILED).as("the failure was injected").isTrue();
         List<ConsumerRecord<byte[], byte[]>> got =
                 KafkaTestUtils.consumeCommitted(KAFKA.bootstrapServers(), out, k, Duration.ofSeconds(30));
         assertThat(got).hasSize(k);
@@ -229,35 +220,4 @@ class ExactlyOnceKafkaPipelineITCase {
         }
     }
 
-    /**
-     * Passes records through slowly (so that checkpoints complete mid-stream) and throws once in
-     * the whole JVM: after a checkpoint completed and after {@code failAfter} records.
-     */
-    static final class FailOnceMap extends RichMapFunction<KafkaRecord, KafkaRecord>
-            implements CheckpointListener {
-        static final AtomicBoolean FAILED = new AtomicBoolean();
-        static final AtomicInteger COMPLETED_CHECKPOINTS = new AtomicInteger();
-
-        private final int failAfter;
-        private int seen;
-
-        FailOnceMap(int failAfter) {
-            this.failAfter = failAfter;
-        }
-
-        @Override
-        public KafkaRecord map(KafkaRecord r) throws Exception {
-            seen++;
-            Thread.sleep(2);
-            if (seen >= failAfter && COMPLETED_CHECKPOINTS.get() > 0 && FAILED.compareAndSet(false, true)) {
-                throw new RuntimeException("Injected failure after " + seen + " records");
-            }
-            return r;
-        }
-
-        @Override
-        public void notifyCheckpointComplete(long checkpointId) {
-            COMPLETED_CHECKPOINTS.incrementAndGet();
-        }
-    }
 }

@@ -42,9 +42,9 @@ import org.slf4j.LoggerFactory;
  * Local mode as {@code LocalFlinkCluster} sets it up: in-JVM cluster with the web dashboard on
  * 127.0.0.1, RocksDB, exactly-once checkpoints, embedded Kafka in and out.
  */
-class LocalModeITCase {
+class LocalFlinkClusterITCase {
 
-    private static final Logger LOG = LoggerFactory.getLogger(LocalModeITCase.class);
+    private static final Logger LOG = LoggerFactory.getLogger(LocalFlinkClusterITCase.class);
 
     @RegisterExtension
     static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
