@@ -44,7 +44,7 @@ final class ComputeCommand {
         try {
             batch = new EmbeddingBatchCodec().decode(streamKey, Files.readAllBytes(input));
         } catch (InvalidRecordException e) {
-            err.println("invalid input " + input + ": " + e.getMessage() + " [reason " + e.reason() + "]");
+            err.println("invalid input " + input + ": " + e.getMessage() + " [reason " + e.reason().code() + "]");
             return INVALID_INPUT;
         }
         try (CpuMiningBackend backend = new CpuMiningBackend(options, threads)) {
