@@ -148,6 +148,9 @@ public final class TripletFlowJob {
         DeliveryGuarantee guarantee = deliveryGuarantee(conf);
         Properties producer = new Properties();
         producer.setProperty("transaction.timeout.ms", Long.toString(conf.get(TRANSACTION_TIMEOUT).toMillis()));
+        // A gradient batch is as large as the batch it answers, plus its mask: let the producer send
+        // what the input bounds admit (the broker's message.max.bytes must admit it too).
+        producer.setProperty("max.request.size", Long.toString(largestAnswerBytes(conf)));
         return KafkaSink.<T>builder()
                 .setBootstrapServers(conf.get(BOOTSTRAP_SERVERS))
                 .setRecordSerializer(schema)
@@ -155,6 +158,13 @@ public final class TripletFlowJob {
                 .setTransactionalIdPrefix(conf.get(TRANSACTIONAL_ID_PREFIX) + "-" + name)
                 .setKafkaProducerConfig(producer)
                 .build();
+    }
+
+    /** The largest gradient batch the bounds admit (with its mask), plus room for key and headers. */
+    static long largestAnswerBytes(Configuration conf) {
+        long maxRows = conf.get(MAX_ROWS);
+        long mask = conf.get(INCLUDE_MASK) ? (maxRows * maxRows + 7) / 8 : 0;
+        return Math.min(Integer.MAX_VALUE, conf.get(MAX_RECORD_BYTES) + 16L + mask + 4096);
     }
 
     static DeliveryGuarantee deliveryGuarantee(Configuration conf) {

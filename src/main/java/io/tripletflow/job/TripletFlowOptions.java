@@ -114,7 +114,9 @@ public final class TripletFlowOptions {
     public static final ConfigOption<Integer> MAX_DIMENSION = ConfigOptions.key("tripletflow.max-dimension")
             .intType().defaultValue(4096).withDescription("Largest D accepted.");
     public static final ConfigOption<Integer> MAX_RECORD_BYTES = ConfigOptions.key("tripletflow.max-record-bytes")
-            .intType().defaultValue(64 << 20).withDescription("Largest record accepted, in bytes.");
+            .intType().defaultValue(64 << 20).withDescription("Largest record accepted, in bytes. Kafka's own limits "
+                    + "(broker/topic message.max.bytes, 1 MB by default; the trainers' max.request.size) must admit "
+                    + "the batches and their answers: the job's producers send up to this size plus the mask.");
 
     // ---- Staleness and statistics
 

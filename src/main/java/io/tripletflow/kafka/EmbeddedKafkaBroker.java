@@ -178,6 +178,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         props.put("group.initial.rebalance.delay.ms", "0");
         // Flink's KafkaSink defaults transaction.timeout.ms to 1 h; the broker default max is 15 min.
         props.put("transaction.max.timeout.ms", String.valueOf(DEFAULT_TRANSACTION_MAX_TIMEOUT_MS));
+        // Batches and answers up to the job's default tripletflow.max-record-bytes (64 MiB), mask included.
+        props.put("message.max.bytes", "70000000");
         props.put("auto.create.topics.enable", "true");
         props.put("log.flush.interval.messages", String.valueOf(Long.MAX_VALUE));
         props.put("num.network.threads", "2");
