@@ -225,33 +225,29 @@ public final class GpuMiningBackend implements MiningBackend {
         recordPhases();
 
         ByteBuffer host = b.hostOut.getByteBuffer(0, out.bytes).order(ByteOrder.LITTLE_ENDIAN);
-        int divisor = orderedPass(batch, anchorCount, capacity, host, out);
-        if (divisor != 0) {
-            FloatBuffer g = host.position(0).slice().order(ByteOrder.LITTLE_ENDIAN)
-                    .position((int) out.gradients).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-            float[] target = result.gradients();
-            float weight = options.lossWeight();
-            g.get(target, 0, n * d);
-            for (int i = 0; i < n * d; i++) {
-                target[i] = target[i] / divisor * weight;
-            }
-        }
+        answer(options, terms, reduction, anchors, batch, result, capacity,
+                slice(host, out.selectedCount).asIntBuffer(), slice(host, out.candidates).asIntBuffer(),
+                slice(host, out.selected).asIntBuffer(), slice(host, out.records).asFloatBuffer(),
+                slice(host, out.gradients).asFloatBuffer());
         return result;
     }
 
-    /** The host's share: the same ordered pass as the CPU backend, from the device's selections. */
-    private int orderedPass(EmbeddingBatch batch, int anchorCount, int capacity, ByteBuffer host, OutLayout out) {
-        IntBuffer counts = host.duplicate().order(ByteOrder.LITTLE_ENDIAN).position((int) out.selectedCount).slice()
-                .order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
-        IntBuffer candidates = host.duplicate().order(ByteOrder.LITTLE_ENDIAN).position((int) out.candidates).slice()
-                .order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
-        IntBuffer selected = host.duplicate().order(ByteOrder.LITTLE_ENDIAN).position((int) out.selected).slice()
-                .order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
-        FloatBuffer records = host.duplicate().order(ByteOrder.LITTLE_ENDIAN).position((int) out.records).slice()
-                .order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    private static ByteBuffer slice(ByteBuffer host, long offset) {
+        return host.duplicate().position((int) offset).slice().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * The host's share of a batch, from what the device wrote: the same ordered pass as the CPU
+     * backend over the selections ({@code selected[k * capacity + t]}, bit 31 = random pick) and
+     * their distances ({@code records}: dis(a,p), dis(a,n), dis(p,n)), then the gradients
+     * ({@code unscaled}, n x d) divided by the reduction's divisor into {@code result}.
+     */
+    static void answer(MiningOptions options, TripletTerms terms, Reduction reduction, Anchors anchors,
+                       EmbeddingBatch batch, MiningResult result, int capacity, IntBuffer counts, IntBuffer candidates,
+                       IntBuffer selected, FloatBuffer records, FloatBuffer unscaled) {
         int[] labels = batch.labels();
         terms.start(result);
-        for (int k = 0; k < anchorCount; k++) {
+        for (int k = 0; k < anchors.count(); k++) {
             int a = anchors.get(k);
             terms.beginAnchor(candidates.get(k));
             int m = counts.get(k);
@@ -263,8 +259,18 @@ public final class GpuMiningBackend implements MiningBackend {
             }
             terms.endAnchor(labels, a);
         }
-        int seedCount = Reduction.seedCount(options.negNum(), batch.rows(), options.pairSize());
-        return terms.finish(reduction, seedCount, options.lossWeight());
+        int n = batch.rows();
+        int seedCount = Reduction.seedCount(options.negNum(), n, options.pairSize());
+        int divisor = terms.finish(reduction, seedCount, options.lossWeight());
+        if (divisor != 0) {
+            float[] target = result.gradients();
+            float weight = options.lossWeight();
+            int values = n * batch.dimension();
+            unscaled.get(target, 0, values);
+            for (int i = 0; i < values; i++) {
+                target[i] = target[i] / divisor * weight;
+            }
+        }
     }
 
     private void recordPhases() {
