@@ -102,7 +102,7 @@ public final class CpuMiningBackend implements MiningBackend {
         evaluate(batch, anchorCount);
         int divisor = terms.finish(reduction, seedCount, options.lossWeight());
         if (divisor != 0) {
-            gradients(n, d, divisor);
+            gradients(batch.embeddings(), n, d, divisor);
         }
         w.clearCoefficients(n);
         return result;
@@ -177,10 +177,10 @@ public final class CpuMiningBackend implements MiningBackend {
     }
 
     /** Row i of dL/df: alpha_i x_i + sum_j beta_ij x_j, then / divisor * loss-weight. */
-    private void gradients(int n, int d, int divisor) {
+    private void gradients(float[] embeddings, int n, int d, int divisor) {
         Workspace w = workspace;
         float[] out = result.gradients();
-        float[] x = distance.normalisesInside() ? w.unit : w.embeddings;
+        float[] x = distance.normalisesInside() ? w.unit : embeddings;
         float[] s = w.coefficients;
         float weight = options.lossWeight();
         boolean invariant = distance.translationInvariant();

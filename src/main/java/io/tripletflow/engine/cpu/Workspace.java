@@ -13,8 +13,7 @@ final class Workspace {
     float[] transposed = new float[0];
     /** The Gram matrix, then the distances, {@code stride x stride}. */
     float[] matrix = new float[0];
-    /** The basis of the gradient: f, or f / |f| for distances that normalise inside. */
-    float[] embeddings = new float[0];
+    /** f / |f|, the basis of the gradient for distances that normalise inside. */
     float[] unit = new float[0];
     float[] norms = new float[0];
     float[] gramDiagonal = new float[0];
@@ -35,7 +34,6 @@ final class Workspace {
         padded = grow(padded, (long) stride * d);
         transposed = grow(transposed, (long) stride * d);
         matrix = grow(matrix, (long) stride * stride);
-        embeddings = grow(embeddings, (long) n * d);
         unit = grow(unit, (long) n * d);
         if (norms.length < n) {
             norms = new float[n];
@@ -57,7 +55,6 @@ final class Workspace {
 
     /** Copies the batch into the padded, transposed and (if asked) unit-normalised layouts. */
     void load(float[] f, int n, int d, boolean unitRows) {
-        System.arraycopy(f, 0, embeddings, 0, n * d);
         System.arraycopy(f, 0, padded, 0, n * d);
         Arrays.fill(padded, n * d, stride * d, 0f);
         for (int k = 0; k < d; k++) {
