@@ -30,46 +30,22 @@ public final class MiningOptionParser {
     public static MiningOptions parse(MiningOptions base, Function<String, String> setting) {
         MiningOptions.Builder b = base.toBuilder();
         String v;
-        if ((v = setting.apply("neg-num")) != null) b.negNum(integer("neg-num", v));
-        if ((v = setting.apply("pair-size")) != null) b.pairSize(integer("pair-size", v));
-        if ((v = setting.apply("hard-ratio")) != null) b.hardRatio(number("hard-ratio", v));
-        if ((v = setting.apply("rand-ratio")) != null) b.randRatio(number("rand-ratio", v));
-        if ((v = setting.apply("margin")) != null) b.margin(number("margin", v));
-        if ((v = setting.apply("loss-weight")) != null) b.lossWeight(number("loss-weight", v));
+        if ((v = setting.apply("neg-num")) != null) b.negNum(OptionText.integer("neg-num", v));
+        if ((v = setting.apply("pair-size")) != null) b.pairSize(OptionText.integer("pair-size", v));
+        if ((v = setting.apply("hard-ratio")) != null) b.hardRatio(OptionText.floatNumber("hard-ratio", v));
+        if ((v = setting.apply("rand-ratio")) != null) b.randRatio(OptionText.floatNumber("rand-ratio", v));
+        if ((v = setting.apply("margin")) != null) b.margin(OptionText.floatNumber("margin", v));
+        if ((v = setting.apply("loss-weight")) != null) b.lossWeight(OptionText.floatNumber("loss-weight", v));
         if ((v = setting.apply("distance")) != null) b.distance(MiningOptions.parseOption("distance", v, DistanceKind.class));
         if ((v = setting.apply("miner")) != null) b.miner(MiningOptions.parseOption("miner", v, MinerKind.class));
         if ((v = setting.apply("positives")) != null) b.positives(MiningOptions.parseOption("positives", v, PositivesKind.class));
         if ((v = setting.apply("loss")) != null) b.loss(MiningOptions.parseOption("loss", v, LossKind.class));
         if ((v = setting.apply("reduction")) != null) b.reduction(MiningOptions.parseOption("reduction", v, ReductionKind.class));
         if ((v = setting.apply("rng")) != null) b.rng(MiningOptions.parseOption("rng", v, RngKind.class));
-        if ((v = setting.apply("rng-seed")) != null) b.rngSeed(longInteger("rng-seed", v));
+        if ((v = setting.apply("rng-seed")) != null) b.rngSeed(OptionText.longInteger("rng-seed", v));
         if ((v = setting.apply("on-label-mismatch")) != null) {
             b.onLabelMismatch(MiningOptions.parseOption("on-label-mismatch", v, LabelMismatchPolicy.class));
         }
         return b.build();
-    }
-
-    private static int integer(String name, String v) {
-        try {
-            return Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be an integer, got '" + v + "'");
-        }
-    }
-
-    private static long longInteger(String name, String v) {
-        try {
-            return Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be an integer, got '" + v + "'");
-        }
-    }
-
-    private static float number(String name, String v) {
-        try {
-            return Float.parseFloat(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a number, got '" + v + "'");
-        }
     }
 }

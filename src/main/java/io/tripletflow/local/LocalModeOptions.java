@@ -1,5 +1,6 @@
 package io.tripletflow.local;
 
+import io.tripletflow.engine.OptionText;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,11 +90,11 @@ public final class LocalModeOptions {
                 case "duration": o.duration(parseDuration("duration", value)); break;
                 case "web-port": o.webPort(port("web-port", value)); break;
                 case "kafka-port": o.kafkaPort(port("kafka-port", value)); break;
-                case "parallelism": o.parallelism(integer("parallelism", value)); break;
-                case "max-in-flight": o.maxInFlight(integer("max-in-flight", value)); break;
-                case "batch-rows": o.demo.batchRows(integer("batch-rows", value)); break;
-                case "learning-rate": o.demo.learningRate(number("learning-rate", value)); break;
-                case "seed": o.demo.seed(longInteger("seed", value)); break;
+                case "parallelism": o.parallelism(OptionText.integer("parallelism", value)); break;
+                case "max-in-flight": o.maxInFlight(OptionText.integer("max-in-flight", value)); break;
+                case "batch-rows": o.demo.batchRows(OptionText.integer("batch-rows", value)); break;
+                case "learning-rate": o.demo.learningRate(OptionText.number("learning-rate", value)); break;
+                case "seed": o.demo.seed(OptionText.longInteger("seed", value)); break;
                 case "stream-key": o.demo.streamKey(value); break;
                 case "progress-interval": o.progressInterval(parseDuration("progress-interval", value)); break;
                 case "bootstrap-servers":
@@ -129,32 +130,8 @@ public final class LocalModeOptions {
         return Duration.ofMillis(Math.round(millis));
     }
 
-    private static int integer(String name, String v) {
-        try {
-            return Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be an integer, got '" + v + "'");
-        }
-    }
-
-    private static long longInteger(String name, String v) {
-        try {
-            return Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be an integer, got '" + v + "'");
-        }
-    }
-
-    private static double number(String name, String v) {
-        try {
-            return Double.parseDouble(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a number, got '" + v + "'");
-        }
-    }
-
     private static int port(String name, String v) {
-        int p = integer(name, v);
+        int p = OptionText.integer(name, v);
         if (p < 0 || p > 65535) {
             throw new IllegalArgumentException(name + " must be 0..65535, got " + p);
         }
