@@ -126,12 +126,13 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
             deadLetter(ctx, record, e.reason().code(), e.getMessage(), stats);
             return;
         }
-        long staleness = stats.observeModelStep(batch.modelStep());
+        long staleness = stats.stalenessOf(batch.modelStep());
         if (settings.maxStaleness >= 0 && staleness > settings.maxStaleness) {
             stats.staleBatches++;
             metrics.stale();
             if (settings.dropStale) {
                 stats.droppedStaleBatches++;
+                stats.lastStaleness = staleness;
                 statistics.update(stats);
                 return;
             }
@@ -143,6 +144,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
             deadLetter(ctx, record, e.reason(), e.getMessage(), stats);
             return;
         }
+        stats.observeModelStep(batch.modelStep());
         long now = System.currentTimeMillis();
         byte[] value = gradients.encode(result.toGradientBatch(batch, now, settings.includeMask));
         out.collect(new GradientRecord(batch.streamKey(), batch.batchId(), batch.modelStep(), value));

@@ -90,9 +90,15 @@ public class StreamStatistics {
         return first ? value : decay * old + (1 - decay) * value;
     }
 
+    /** How many steps {@code modelStep} is behind the newest answered one (0 when it is the newest). */
+    public long stalenessOf(long modelStep) {
+        return newestModelStep == Long.MIN_VALUE ? 0 : Math.max(0, newestModelStep - modelStep);
+    }
+
     /**
-     * Records the batch's model step and returns how many steps it is behind the newest seen
-     * (0 when it is the newest).
+     * Records the model step of an answered batch and returns how many steps it is behind the
+     * newest seen (0 when it is the newest). Only answered batches count: an invalid batch with a
+     * far-future step must not make every later batch stale.
      */
     public long observeModelStep(long modelStep) {
         if (modelStep > newestModelStep) {

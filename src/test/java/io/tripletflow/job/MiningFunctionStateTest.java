@@ -179,6 +179,26 @@ class MiningFunctionStateTest {
     }
 
     @Test
+    void aDeadLetteredBatchDoesNotMoveTheNewestModelStep() throws Exception {
+        Configuration conf = conf("--max-staleness", "5", "--on-stale", "drop");
+        var h = harness(conf, null);
+        process(h, "k", batch(10, 8));
+        int n = 8;
+        int[] mismatched = random.pairedLabels(n, 4, 0.0);
+        mismatched[1] = mismatched[0] + 100;
+        byte[] farFuture = EmbeddingRecords.record(random.nextLong(), 1_000_000, time, n, D, mismatched, random.unitEmbeddings(n, D));
+        process(h, "k", farFuture);
+        process(h, "k", batch(11, 8));
+
+        assertThat(h.getSideOutput(MiningFunction.DEAD_LETTERS)).hasSize(1);
+        assertThat(h.extractOutputValues()).as("the batch after the invalid one is answered, not dropped as stale").hasSize(2);
+        JsonNode r = publish(h).get("k");
+        assertThat(r.get("newest_model_step").asLong()).isEqualTo(11);
+        assertThat(r.get("stale_batches").asLong()).isZero();
+        assertThat(r.get("dead_letters").asLong()).isEqualTo(1);
+    }
+
+    @Test
     void keepsAtMostTopLabelPairs() throws Exception {
         int top = 3;
         Configuration conf = conf("--top-label-pairs", Integer.toString(top));
