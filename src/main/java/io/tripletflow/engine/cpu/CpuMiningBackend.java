@@ -16,8 +16,10 @@ import io.tripletflow.engine.distance.Distance;
 import io.tripletflow.engine.miner.Miner;
 import io.tripletflow.engine.miner.MinerScratch;
 import io.tripletflow.engine.miner.MiningInput;
+import io.tripletflow.engine.miner.TripletSink;
 import io.tripletflow.engine.random.CounterRandom;
 import io.tripletflow.engine.random.MersenneTwister;
+import io.tripletflow.engine.random.ShuffleRandom;
 import io.tripletflow.engine.reduction.Reduction;
 import java.util.Arrays;
 
@@ -58,7 +60,7 @@ public final class CpuMiningBackend implements MiningBackend {
         this.pool = new WorkerPool(threads);
         this.workers = new AnchorWorker[pool.threads()];
         for (int w = 0; w < workers.length; w++) {
-            workers[w] = new AnchorWorker();
+            workers[w] = new AnchorWorker(w);
         }
         input.margin = options.margin();
         input.negNum = options.negNum();
@@ -69,10 +71,6 @@ public final class CpuMiningBackend implements MiningBackend {
     @Override
     public String describe() {
         return "cpu (" + kernel.describe() + ", " + pool.threads() + " threads)";
-    }
-
-    public MiningOptions options() {
-        return options;
     }
 
     @Override
@@ -239,15 +237,19 @@ public final class CpuMiningBackend implements MiningBackend {
     }
 
     /** One thread's share of the anchors: its generator, scratch and selected triplets. */
-    private final class AnchorWorker implements Miner.PairRandoms, io.tripletflow.engine.miner.TripletSink {
+    private final class AnchorWorker implements Miner.PairRandoms, TripletSink {
         final MinerScratch scratch = new MinerScratch();
         final CounterRandom counter = new CounterRandom();
         int[] positives = new int[0];
         long[] triplets = new long[64];
         int tripletCount;
+        final int id;
         long batchKey;
         int rows;
-        int id;
+
+        AnchorWorker(int id) {
+            this.id = id;
+        }
 
         void prepare(int rows, long batchKey) {
             this.rows = rows;
@@ -256,9 +258,6 @@ public final class CpuMiningBackend implements MiningBackend {
             scratch.ensureRows(rows);
             if (positives.length < rows) {
                 positives = new int[rows];
-            }
-            for (int k = 0; k < workers.length; k++) {
-                if (workers[k] == this) id = k;
             }
         }
 
@@ -286,7 +285,7 @@ public final class CpuMiningBackend implements MiningBackend {
         }
 
         @Override
-        public io.tripletflow.engine.random.ShuffleRandom forPair(int anchor, int positive) {
+        public ShuffleRandom forPair(int anchor, int positive) {
             if (options.rng() == RngKind.SEED_COMPAT) {
                 return seedRandom;
             }
