@@ -5,6 +5,7 @@ import static io.tripletflow.job.TripletFlowOptions.*;
 import io.tripletflow.engine.MiningOptionParser;
 import io.tripletflow.kafka.KafkaRecord;
 import io.tripletflow.kafka.KafkaRecordDeserializer;
+import io.tripletflow.wire.WireFormat;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -162,8 +163,7 @@ public final class TripletFlowJob {
 
     /** The largest gradient batch the bounds admit (with its mask), plus room for key and headers. */
     static long largestAnswerBytes(Configuration conf) {
-        long maxRows = conf.get(MAX_ROWS);
-        long mask = conf.get(INCLUDE_MASK) ? (maxRows * maxRows + 7) / 8 : 0;
+        long mask = conf.get(INCLUDE_MASK) ? WireFormat.maskBytes(conf.get(MAX_ROWS)) : 0;
         return Math.min(Integer.MAX_VALUE, conf.get(MAX_RECORD_BYTES) + 16L + mask + 4096);
     }
 

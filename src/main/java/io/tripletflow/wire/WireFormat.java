@@ -1,5 +1,6 @@
 package io.tripletflow.wire;
 
+import io.tripletflow.batch.GradientBatch;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
@@ -42,7 +43,7 @@ public final class WireFormat {
 
     /** Bytes of an N x N bit mask padded to a whole byte. */
     public static long maskBytes(long rows) {
-        return (rows * rows + 7) / 8;
+        return GradientBatch.maskBytesLong(rows);
     }
 
     /** The CRC-32C (Castagnoli) a record ends with, as the u32 bit pattern in an int. */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tripletflow.batch.EmbeddingBatch;
-import io.tripletflow.batch.GradientBatch;
 import io.tripletflow.engine.MiningOptions.DistanceKind;
 import io.tripletflow.engine.MiningOptions.LabelMismatchPolicy;
 import io.tripletflow.engine.MiningOptions.LossKind;
@@ -32,22 +31,7 @@ class DeterminismTest {
     /** Every bit of a result: loss, counts, gradients, mask bytes, and the statistics as JSON. */
     record Fingerprint(int[] bits, String statistics) {
         static Fingerprint of(MiningResult r) {
-            int n = r.rows();
-            int d = r.dimension();
-            int maskBytes = GradientBatch.maskBytes(n);
-            int[] out = new int[5 + n * d + maskBytes];
-            out[0] = n;
-            out[1] = d;
-            out[2] = Float.floatToIntBits(r.loss());
-            out[3] = r.selectedTriplets();
-            out[4] = r.nonZeroHinges();
-            for (int i = 0; i < n * d; i++) {
-                out[5 + i] = Float.floatToIntBits(r.gradients()[i]);
-            }
-            for (int i = 0; i < maskBytes; i++) {
-                out[5 + n * d + i] = r.mask()[i];
-            }
-            return new Fingerprint(out, r.statistics().toJson());
+            return new Fingerprint(BackendVersusPlainReferenceTest.fingerprint(r), r.statistics().toJson());
         }
 
         boolean sameMask(Fingerprint other) {
