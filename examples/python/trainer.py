@@ -13,9 +13,15 @@ batches are in flight at once (delayed SGD); answers are matched by batch id.
 
 Against ``bin/tripletflow local --no-trainer`` use the bootstrap address and topics it prints; against
 docker-compose.yml the defaults fit (Kafka on 127.0.0.1:9092, topics embeddings / gradients).
-Gradients are read with isolation.level=read_committed: with the job's exactly-once delivery an
-answer arrives after the checkpoint that covers it (tripletflow.checkpoint-interval), so keep
---max-in-flight above (checkpoint interval x batches per second).
+
+With the job's idempotent delivery (tripletflow.delivery-guarantee, the default) an answer is written
+at once, and after a failure may be written again: each (stream key, batch id) is applied once, the
+first time ``tripletflow_dedup.Deduplicator`` sees it; replays are dropped and counted. The clients
+are tuned for latency (no producer linger, short broker fetch waits, short polls). Gradients are read
+with isolation.level=read_committed, which the idempotent mode does not need and the exactly-once
+mode does: there an answer arrives after the checkpoint that covers it
+(tripletflow.checkpoint-interval), so keep --max-in-flight above (checkpoint interval x batches per
+second).
 
 Prints a progress line every --progress-seconds and a summary; exits 0 when every batch sent was
 answered, 1 otherwise.
@@ -34,6 +40,11 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tripletflow_wire as tw  # noqa: E402
+from tripletflow_dedup import DEFAULT_WINDOW, Deduplicator  # noqa: E402
+
+# How long one consumer poll may block when no answer is there. An answer ends the wait at once, and
+# new batches are sent before each poll, so this only paces progress lines and the answer timeout.
+POLL_SECONDS = 0.01
 
 
 class Model:
@@ -95,6 +106,10 @@ def gradient_consumer(bootstrap: str, topic: str, timeout_s: float) -> Consumer:
         "isolation.level": "read_committed",
         "enable.auto.commit": False,
         "auto.offset.reset": "latest",
+        # The broker answers a fetch as soon as there is data; this bounds how long it holds an
+        # empty one (librdkafka's default: 500 ms).
+        "fetch.wait.max.ms": 10,
+        "socket.nagle.disable": True,
     })
     deadline = time.time() + timeout_s
     while True:
@@ -139,8 +154,12 @@ def main(argv=None) -> int:
     model = Model(args.classes, args.input_dim, args.dim, seed=args.seed)
     consumer = gradient_consumer(args.bootstrap_servers, gradients_topic, args.answer_timeout)
     delivery_errors = []
+    # linger.ms 0: send each batch at once instead of waiting to fill a request (librdkafka's default 5 ms).
     producer = Producer({"bootstrap.servers": args.bootstrap_servers, "enable.idempotence": True,
-                         "acks": "all", "linger.ms": 2})
+                         "acks": "all", "linger.ms": 0, "socket.nagle.disable": True})
+    # At most max-in-flight - 1 newer answers can arrive before a batch's first answer (no batch is
+    # sent past that), so a window at least that wide never refuses a first answer as too old.
+    seen = Deduplicator(window=max(DEFAULT_WINDOW, args.max_in_flight))
 
     def delivered(err, _msg):
         if err is not None:
@@ -170,7 +189,7 @@ def main(argv=None) -> int:
         if delivery_errors:
             print(f"trainer: could not publish: {delivery_errors[0]}", file=sys.stderr)
             return 1
-        msg = consumer.poll(0.05)
+        msg = consumer.poll(POLL_SECONDS)
         now = time.time()
         if msg is not None:
             if msg.error():
@@ -183,11 +202,10 @@ def main(argv=None) -> int:
                     invalid += 1
                     print(f"trainer: invalid gradient record: {e}", file=sys.stderr)
                 else:
-                    entry = pending.pop(g.batch_id, None)
-                    if entry is None:
-                        unknown += 1   # another run's batch, or a duplicate after a failure
-                    else:
-                        x, z, t_sent = entry
+                    if not 1 <= g.batch_id <= sent:
+                        unknown += 1   # not a batch of this run: another run's, on the same stream key
+                    elif seen.first_time(args.stream_key, g.batch_id):
+                        x, z, t_sent = pending.pop(g.batch_id)
                         model.backward(x, z, g.gradients, args.lr)
                         updates += 1
                         answered += 1
@@ -206,7 +224,8 @@ def main(argv=None) -> int:
             p50 = float(np.percentile(latencies[-200:], 50)) if latencies else float("nan")
             print(f"progress: {answered}/{args.steps} answered, {len(pending)} in flight, {rate:.1f} batches/s, "
                   f"loss {mean:.4f}, non-zero hinges/batch {nonzero:.1f}, latency p50 {p50:.0f} ms, "
-                  f"recall@1 {model.recall_at_1():.3f}", flush=True)
+                  f"recall@1 {model.recall_at_1():.3f}, {seen.duplicates + seen.too_old} duplicate(s) dropped",
+                  flush=True)
             last_progress = now
             window_loss, window_nonzero, window_answers = 0.0, 0, 0
         if pending and now - last_answer > args.answer_timeout:
@@ -222,6 +241,7 @@ def main(argv=None) -> int:
     print(f"summary: received {answered} gradient batches for {sent} sent in {elapsed:.1f} s "
           f"({answered / elapsed:.1f} batches/s); loss {first_loss:.4f} -> {last_loss:.4f}; "
           f"recall@1 {recall_before:.3f} -> {model.recall_at_1():.3f}; latency p50 {p50:.0f} ms, p95 {p95:.0f} ms; "
+          f"dropped {seen.duplicates + seen.too_old} duplicate answer(s) ({seen.too_old} below the window); "
           f"ignored {unknown} unknown and {invalid} invalid answer(s)", flush=True)
     return 0 if answered == sent else 1
 

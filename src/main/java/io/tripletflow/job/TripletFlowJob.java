@@ -27,6 +27,7 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
@@ -77,8 +78,9 @@ public final class TripletFlowJob {
             }
             conf.setString(key, args[++i]);
         }
-        // Fail at submission, not in a task: every mining option must parse.
-        miningOptions(conf);
+        // Fail at submission, not in a task: every mining option must parse, and the delivery mode
+        // must be able to keep its promise with them.
+        deliveryMode(conf).checkReplayable(miningOptions(conf));
         return conf;
     }
 
@@ -94,9 +96,17 @@ public final class TripletFlowJob {
      */
     static void build(StreamExecutionEnvironment env, Configuration conf, OffsetsInitializer stoppingOffsets,
                       UnaryOperator<DataStream<KafkaRecord>> afterSource) {
-        if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
-            env.enableCheckpointing(conf.get(CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
-        }
+        build(env, conf, stoppingOffsets, afterSource, new MiningFunction(settings(conf), miningSettings(conf)));
+    }
+
+    /**
+     * Bench hook: the same pipeline with {@code mine} in place of the mining operator (a
+     * pass-through that answers without mining measures what Kafka and Flink allow).
+     */
+    public static void build(StreamExecutionEnvironment env, Configuration conf, OffsetsInitializer stoppingOffsets,
+                             UnaryOperator<DataStream<KafkaRecord>> afterSource,
+                             KeyedProcessFunction<String, KafkaRecord, GradientRecord> mine) {
+        configureForLatency(env, conf);
         DataStream<KafkaRecord> records = afterSource.apply(env
                 .fromSource(source(conf, stoppingOffsets), WatermarkStrategy.noWatermarks(), "embedding batches")
                 .uid("embedding-batches"));
@@ -104,7 +114,7 @@ public final class TripletFlowJob {
                 .process(new RequireStreamKey(conf.get(GRADIENTS_TOPIC))).name("require stream key").uid("require-stream-key");
         SingleOutputStreamOperator<GradientRecord> mined = keyed
                 .keyBy(KafkaRecord::keyAsString)
-                .process(new MiningFunction(settings(conf), miningSettings(conf)))
+                .process(mine)
                 .name("mine triplets").uid("mine-triplets");
         mined.sinkTo(sink(conf, "gradients", new GradientRecordSerializer(conf.get(GRADIENTS_TOPIC))))
                 .name("gradients").uid("gradients-sink");
@@ -117,8 +127,20 @@ public final class TripletFlowJob {
                 .name("statistics").uid("statistics-sink");
     }
 
-    static KafkaSource<KafkaRecord> source(Configuration conf) {
-        return source(conf, null);
+    /**
+     * The round trip's knobs on the job's side: exactly-once checkpoints (the state stays
+     * exactly-once in every delivery mode) that turn unaligned rather than hold records back,
+     * network buffers sent without waiting to fill, and no copy of each record between chained
+     * operators (none of the job's functions keeps or changes a record it has passed on).
+     */
+    static void configureForLatency(StreamExecutionEnvironment env, Configuration conf) {
+        if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+            env.enableCheckpointing(conf.get(CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        }
+        env.getCheckpointConfig().enableUnalignedCheckpoints(true);
+        env.getCheckpointConfig().setAlignedCheckpointTimeout(conf.get(ALIGNED_CHECKPOINT_TIMEOUT));
+        env.setBufferTimeout(conf.get(BUFFER_TIMEOUT).toMillis());
+        env.getConfig().enableObjectReuse();
     }
 
     static KafkaSource<KafkaRecord> source(Configuration conf, OffsetsInitializer stoppingOffsets) {
@@ -138,7 +160,9 @@ public final class TripletFlowJob {
                 .setStartingOffsets(start)
                 .setDeserializer(new KafkaRecordDeserializer())
                 // Trainers write transactionally too; never mine a batch that was aborted.
-                .setProperty("isolation.level", "read_committed");
+                .setProperty("isolation.level", "read_committed")
+                .setProperty("fetch.min.bytes", "1")
+                .setProperty("fetch.max.wait.ms", Long.toString(conf.get(SOURCE_FETCH_MAX_WAIT).toMillis()));
         if (stoppingOffsets != null) {
             builder.setBounded(stoppingOffsets);
         }
@@ -146,8 +170,9 @@ public final class TripletFlowJob {
     }
 
     static <T> KafkaSink<T> sink(Configuration conf, String name, KafkaRecordSerializationSchema<T> schema) {
-        DeliveryGuarantee guarantee = deliveryGuarantee(conf);
+        DeliveryGuarantee guarantee = deliveryMode(conf).sinkGuarantee();
         Properties producer = new Properties();
+        producer.setProperty("linger.ms", Long.toString(conf.get(PRODUCER_LINGER).toMillis()));
         producer.setProperty("transaction.timeout.ms", Long.toString(conf.get(TRANSACTION_TIMEOUT).toMillis()));
         // A gradient batch is as large as the batch it answers, plus its mask: let the producer send
         // what the input bounds admit (the broker's message.max.bytes must admit it too).
@@ -167,13 +192,8 @@ public final class TripletFlowJob {
         return Math.min(Integer.MAX_VALUE, conf.get(MAX_RECORD_BYTES) + 16L + mask + 4096);
     }
 
-    static DeliveryGuarantee deliveryGuarantee(Configuration conf) {
-        switch (conf.get(DELIVERY_GUARANTEE).toLowerCase(Locale.ROOT)) {
-            case "exactly-once": return DeliveryGuarantee.EXACTLY_ONCE;
-            case "at-least-once": return DeliveryGuarantee.AT_LEAST_ONCE;
-            default: throw new IllegalArgumentException("delivery-guarantee must be exactly-once or at-least-once, got '"
-                    + conf.get(DELIVERY_GUARANTEE) + "'");
-        }
+    static DeliveryMode deliveryMode(Configuration conf) {
+        return DeliveryMode.of(conf.get(DELIVERY_GUARANTEE));
     }
 
     static MiningFunction.Settings settings(Configuration conf) {

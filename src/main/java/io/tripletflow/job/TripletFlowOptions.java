@@ -54,9 +54,13 @@ public final class TripletFlowOptions {
             .withDescription("Where a job without state starts reading: committed-or-earliest, earliest or latest.");
 
     public static final ConfigOption<String> DELIVERY_GUARANTEE = ConfigOptions.key("tripletflow.delivery-guarantee")
-            .stringType().defaultValue("exactly-once")
-            .withDescription("exactly-once (Kafka transactions committed at checkpoints; readers use read_committed) "
-                    + "or at-least-once (lower latency, duplicates possible after a failure).");
+            .stringType().defaultValue("idempotent")
+            .withDescription("idempotent (answers are written at once and may repeat after a failure, byte for byte "
+                    + "but 'computed'; consumers apply each (stream key, batch id) once, e.g. with "
+                    + "io.tripletflow.delivery.Deduplicator: exactly-once effect at at-least-once latency; needs rng "
+                    + "counter), exactly-once (Kafka transactions committed at checkpoints; answers wait for the "
+                    + "checkpoint; readers use read_committed) or at-least-once (as idempotent, without the "
+                    + "replay checks). See 'Delivery modes' in docs/configuration.md.");
 
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("tripletflow.transactional-id-prefix")
             .stringType().defaultValue("tripletflow")
@@ -148,7 +152,34 @@ public final class TripletFlowOptions {
 
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("tripletflow.checkpoint-interval")
             .durationType().defaultValue(Duration.ofSeconds(5))
-            .withDescription("Checkpoint interval; exactly-once output becomes visible at each checkpoint.");
+            .withDescription("Checkpoint interval; exactly-once output becomes visible at each checkpoint; in the "
+                    + "idempotent mode it bounds how much is replayed after a failure.");
+
+    public static final ConfigOption<Duration> ALIGNED_CHECKPOINT_TIMEOUT =
+            ConfigOptions.key("tripletflow.aligned-checkpoint-timeout")
+            .durationType().defaultValue(Duration.ofMillis(50))
+            .withDescription("A checkpoint barrier waits at most this long for its alignment before the checkpoint "
+                    + "turns unaligned (in-flight records go into the checkpoint instead of waiting), so a "
+                    + "checkpoint never holds answers back longer; 0 = always unaligned. Flink's "
+                    + "execution.checkpointing.aligned-checkpoint-timeout.");
+
+    // ---- Latency, from publish to answer (docs/configuration.md, 'The round trip')
+
+    public static final ConfigOption<Duration> BUFFER_TIMEOUT = ConfigOptions.key("tripletflow.buffer-timeout")
+            .durationType().defaultValue(Duration.ZERO)
+            .withDescription("How long a network buffer between the job's operators may wait to fill before it is "
+                    + "sent (Flink's execution.buffer-timeout.interval, 100 ms by default there): 0 sends each "
+                    + "record at once, which costs nothing at the sizes of embedding batches.");
+
+    public static final ConfigOption<Duration> PRODUCER_LINGER = ConfigOptions.key("tripletflow.producer-linger")
+            .durationType().defaultValue(Duration.ZERO)
+            .withDescription("linger.ms of the job's Kafka producers (Kafka's default is 5 ms): how long an answer "
+                    + "may wait for others to share its request.");
+
+    public static final ConfigOption<Duration> SOURCE_FETCH_MAX_WAIT = ConfigOptions.key("tripletflow.source-fetch-max-wait")
+            .durationType().defaultValue(Duration.ofMillis(100))
+            .withDescription("fetch.max.wait.ms of the source's consumer: how long the broker holds a fetch when "
+                    + "there is nothing to read (a new batch ends the wait at once, with fetch.min.bytes 1).");
 
     private static ConfigOption<Integer> mining(String name, int value, String description) {
         return ConfigOptions.key(PREFIX + name).intType().defaultValue(value).withDescription(description);

@@ -8,6 +8,7 @@ import io.tripletflow.job.TripletFlowOptions;
 import io.tripletflow.kafka.EmbeddedKafkaBroker;
 import io.tripletflow.local.LocalFlinkCluster;
 import io.tripletflow.wire.EmbeddingBatchCodec;
+import io.tripletflow.wire.WireFormat;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -36,92 +37,162 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * The whole local pipeline, timed: embedded broker, local MiniCluster (RocksDB, checkpoints every
- * second), the production job; trainers' batches in, gradients read back under read_committed.
- * For exactly-once and at-least-once it measures
+ * The whole local pipeline, timed: embedded broker, local MiniCluster (RocksDB, checkpoints), the
+ * production job; trainers' batches in, gradients read back under read_committed. For every shape
+ * and delivery mode it runs two jobs side by side: the <b>pass-through</b> job (the same source,
+ * key-by, record types and sinks, answers of the same size, no mining: what Kafka and Flink allow
+ * here) and the <b>mining</b> job, and measures
  *
  * <ul>
- *   <li>sustained batches/s: the producer keeps a backlog of unanswered batches, the rate is the
- *       answers per second over a steady window;</li>
- *   <li>latency p50/p99, created (just before the send) to received, at an open-loop rate of about
+ *   <li>sustained batches/s (and MB/s in and out): the producer keeps a backlog of unanswered
+ *       batches, the rate is the answers per second over a steady window;</li>
+ *   <li>latency p50/p99/p99.9, created (just before the send) to received, at an open-loop rate of
  *       half the sustained one, with no backlog;</li>
+ *   <li>the mining job's rate as a share of the pass-through's;</li>
  * </ul>
  * beside the engine's standalone rate for the same shape (CPU backend, one thread, in a loop).
  *
  * <p>Run from the test class path: {@code java --add-modules jdk.incubator.vector -cp
- * <classes>:<test-classes>:<test class path> io.tripletflow.bench.PipelineBench [--n 256 --d 128
- * --parallelism 2 --seconds 8]}. About 45 s. Not a test.
+ * <classes>:<test-classes>:<test class path> io.tripletflow.bench.PipelineBench [--shapes
+ * 256x128,1024x128 --modes idempotent,exactly-once --checkpoint-interval 1s --parallelism 2
+ * --seconds 8]}. About 25 s per job. Not a test.
  */
 public final class PipelineBench {
 
     private static final int KEYS = 8;
     private static final int PAYLOADS = 8;
 
-    private final int n;
-    private final int d;
     private final int parallelism;
     private final int seconds;
-    private final EmbeddingBatch[] payloads;
+    private final Duration checkpointInterval;
+    private final List<String> jobArgs;
+    private final Map<String, String> flinkOptions = new java.util.LinkedHashMap<>();
+    private final String only;
+    private int n;
+    private int d;
+    private EmbeddingBatch[] payloads;
 
-    private PipelineBench(int n, int d, int parallelism, int seconds) {
-        this.n = n;
-        this.d = d;
+    private PipelineBench(int parallelism, int seconds, Duration checkpointInterval, List<String> jobArgs, String only) {
+        this.jobArgs = jobArgs;
+        this.only = only;
         this.parallelism = parallelism;
         this.seconds = seconds;
+        this.checkpointInterval = checkpointInterval;
+    }
+
+    private void shape(int rows, int dimension) {
+        this.n = rows;
+        this.d = dimension;
         this.payloads = new EmbeddingBatch[PAYLOADS];
         for (int i = 0; i < PAYLOADS; i++) {
             payloads[i] = EngineBench.batch(n, d, 100 + i);
         }
     }
 
-    /** One measured configuration. */
-    record Row(String what, double batchesPerSecond, double p50Millis, double p99Millis, long answers,
-               long duplicates, String note) {}
+    /** One measured configuration; {@code ratio} is the rate over the pass-through's (NaN: none). */
+    record Row(String what, String shape, double batchesPerSecond, double mbIn, double mbOut, double p50Millis,
+               double p99Millis, double p999Millis, long answers, long duplicates, double ratio, String note) {}
 
     public static void main(String[] args) throws Exception {
-        int n = 256;
-        int d = 128;
+        List<int[]> shapes = new ArrayList<>();
+        List<String> modes = List.of("idempotent", "exactly-once");
         int parallelism = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
         int seconds = 8;
+        Duration interval = Duration.ofSeconds(1);
+        Integer n = null;
+        int d = 128;
+        List<String> jobArgs = new ArrayList<>();
+        List<String> flink = new ArrayList<>();
+        String only = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--n": n = Integer.parseInt(args[++i]); break;
                 case "--d": d = Integer.parseInt(args[++i]); break;
+                case "--shapes":
+                    for (String shape : args[++i].split(",")) {
+                        String[] nd = shape.trim().split("x");
+                        shapes.add(new int[] {Integer.parseInt(nd[0]), Integer.parseInt(nd[1])});
+                    }
+                    break;
+                case "--modes": modes = List.of(args[++i].split(",")); break;
+                case "--checkpoint-interval":
+                    interval = io.tripletflow.local.LocalModeOptions.parseDuration("checkpoint-interval", args[++i]);
+                    break;
                 case "--parallelism": parallelism = Integer.parseInt(args[++i]); break;
                 case "--seconds": seconds = Integer.parseInt(args[++i]); break;
+                case "--only": only = args[++i]; break;
+                case "--flink": flink.add(args[++i]); break;
+                case "--job": {
+                    String[] kv = args[++i].split("=", 2);
+                    jobArgs.add("--" + kv[0]);
+                    jobArgs.add(kv[1]);
+                    break;
+                }
                 default:
-                    System.err.println("usage: PipelineBench [--n N] [--d D] [--parallelism P] [--seconds S]");
+                    System.err.println("usage: PipelineBench [--shapes 256x128,1024x128 | --n N --d D] "
+                            + "[--modes idempotent,exactly-once,at-least-once] [--checkpoint-interval 1s] "
+                            + "[--parallelism P] [--seconds S] [--only pass-through|pipeline] [--job option=value ...] [--flink key=value ...]");
                     System.exit(64);
             }
         }
-        new PipelineBench(n, d, parallelism, seconds).run();
+        if (n != null || shapes.isEmpty()) {
+            shapes.add(new int[] {n == null ? 256 : n, d});
+        }
+        PipelineBench bench = new PipelineBench(parallelism, seconds, interval, jobArgs, only);
+        for (String kv : flink) {
+            String[] parts = kv.split("=", 2);
+            bench.flinkOptions.put(parts[0], parts[1]);
+        }
+        bench.run(shapes, modes);
         System.exit(0);
     }
 
-    private void run() throws Exception {
+    private void run(List<int[]> shapes, List<String> modes) throws Exception {
         long t0 = System.nanoTime();
         List<Row> rows = new ArrayList<>();
-        rows.add(engine(1));
-        if (parallelism > 1) {
-            rows.add(engine(parallelism)); // the job's ceiling: one backend per subtask
-        }
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().build().start()) {
-            rows.add(pipeline(broker, "exactly-once"));
-            rows.add(pipeline(broker, "at-least-once"));
+            for (int[] shape : shapes) {
+                shape(shape[0], shape[1]);
+                rows.add(engine(1));
+                if (parallelism > 1 && only == null) {
+                    rows.add(engine(parallelism)); // the job's ceiling: one backend per subtask
+                }
+                for (String mode : modes) {
+                    double ceiling = Double.NaN;
+                    if (!"pipeline".equals(only)) {
+                        Row passThrough = pipeline(broker, mode, true, Double.NaN);
+                        rows.add(passThrough);
+                        ceiling = passThrough.batchesPerSecond();
+                    }
+                    if (!"pass-through".equals(only)) {
+                        rows.add(pipeline(broker, mode, false, ceiling));
+                    }
+                }
+            }
         }
-        System.out.printf(Locale.ROOT, "%n# tripletflow pipeline, N=%d D=%d, %d stream keys, parallelism %d, "
-                        + "checkpoint interval 1 s, %d cores, %s%n", n, d, KEYS, parallelism,
+        System.out.printf(Locale.ROOT, "%n# tripletflow pipeline, %d stream keys, parallelism %d, checkpoint interval %s, "
+                        + "%d cores, %s%n", KEYS, parallelism, checkpointInterval.toString().substring(2).toLowerCase(Locale.ROOT),
                 Runtime.getRuntime().availableProcessors(), Runtime.version());
-        System.out.printf(Locale.ROOT, "%-38s | %12s | %9s | %9s | %8s | %5s | %s%n",
-                "", "batches/s", "p50 ms", "p99 ms", "answers", "dups", "");
+        System.out.printf(Locale.ROOT, "%-36s | %-8s | %9s | %7s | %7s | %7s | %7s | %7s | %7s | %5s | %6s | %s%n",
+                "", "N x D", "batches/s", "MB/s in", "MB/s out", "p50 ms", "p99 ms", "p999 ms", "answers", "dups",
+                "ratio", "");
         for (Row r : rows) {
-            System.out.printf(Locale.ROOT, "%-38s | %12.1f | %9s | %9s | %8s | %5s | %s%n", r.what(), r.batchesPerSecond(),
-                    Double.isNaN(r.p50Millis()) ? "-" : String.format(Locale.ROOT, "%.1f", r.p50Millis()),
-                    Double.isNaN(r.p99Millis()) ? "-" : String.format(Locale.ROOT, "%.1f", r.p99Millis()),
+            System.out.printf(Locale.ROOT, "%-36s | %-8s | %9.1f | %7s | %7s | %7s | %7s | %7s | %7s | %5s | %6s | %s%n",
+                    r.what(), r.shape(), r.batchesPerSecond(), number(r.mbIn()), number(r.mbOut()), number(r.p50Millis()),
+                    number(r.p99Millis()), number(r.p999Millis()),
                     r.answers() < 0 ? "-" : Long.toString(r.answers()),
-                    r.duplicates() < 0 ? "-" : Long.toString(r.duplicates()), r.note());
+                    r.duplicates() < 0 ? "-" : Long.toString(r.duplicates()),
+                    Double.isNaN(r.ratio()) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.ratio()), r.note());
         }
         System.out.printf(Locale.ROOT, "# total %.0f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static String number(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, v >= 100 ? "%.0f" : "%.1f", v);
+    }
+
+    private String shapeName() {
+        return n + "x" + d;
     }
 
     /**
@@ -174,18 +245,22 @@ public final class PipelineBench {
         }
         double seconds = (span[1] - span[0]) / 1e9;
         double[] all = Arrays.stream(perThread).flatMapToDouble(Arrays::stream).sorted().toArray();
-        return new Row("engine standalone (" + backends + " x cpu, 1 thread)", Arrays.stream(counts).sum() / seconds,
-                percentile(all, 50), percentile(all, 99), -1, -1, described[0] + "; p50/p99 = ms per batch");
+        return new Row("engine standalone (" + backends + " x cpu)", shapeName(), Arrays.stream(counts).sum() / seconds,
+                Double.NaN, Double.NaN, percentile(all, 50), percentile(all, 99), percentile(all, 99.9), -1, -1,
+                Double.NaN, described[0] + "; latency = ms per batch");
     }
 
-    /** The production job on a local cluster, measured: sustained rate, then latency below saturation. */
-    private Row pipeline(EmbeddedKafkaBroker broker, String guarantee) throws Exception {
-        String run = guarantee + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
+    /**
+     * The job on a local cluster, measured: sustained rate, then latency below saturation. With
+     * {@code passThrough} the mining operator is replaced by {@link PassThroughAnswers}.
+     */
+    private Row pipeline(EmbeddedKafkaBroker broker, String mode, boolean passThrough, double ceiling) throws Exception {
+        String run = mode + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
         String in = "bench-embeddings-" + run;
         String out = "bench-gradients-" + run;
         broker.createTopics(parallelism, in, out);
         broker.createTopics(1, "bench-dead-letters-" + run, "bench-statistics-" + run);
-        Configuration conf = TripletFlowJob.configuration(new Configuration(),
+        List<String> args = new ArrayList<>(List.of(
                 "--bootstrap-servers", broker.bootstrapServers(),
                 "--embeddings-topics", in,
                 "--gradients-topic", out,
@@ -193,31 +268,46 @@ public final class PipelineBench {
                 "--statistics-topic", "bench-statistics-" + run,
                 "--group-id", "bench-" + run,
                 "--transactional-id-prefix", "bench-" + run,
-                "--delivery-guarantee", guarantee,
+                "--delivery-guarantee", mode,
                 "--backend", "cpu",
                 "--cpu-threads", "1",
-                "--checkpoint-interval", "1 s");
+                "--checkpoint-interval", checkpointInterval.toMillis() + " ms"));
+        args.addAll(jobArgs);
+        Configuration conf = TripletFlowJob.configuration(new Configuration(), args.toArray(new String[0]));
         Receiver receiver = new Receiver(broker.bootstrapServers(), out);
-        try (LocalFlinkCluster local = LocalFlinkCluster.builder()
+        LocalFlinkCluster.Builder cluster = LocalFlinkCluster.builder()
                 .webPort(0)
                 .parallelism(parallelism)
-                .checkpointInterval(conf.get(TripletFlowOptions.CHECKPOINT_INTERVAL))
-                .build();
+                .checkpointInterval(conf.get(TripletFlowOptions.CHECKPOINT_INTERVAL));
+        flinkOptions.forEach(cluster::set);
+        try (LocalFlinkCluster local = cluster.build();
              KafkaProducer<byte[], byte[]> producer = producer(broker.bootstrapServers())) {
             StreamExecutionEnvironment env = local.createEnvironment();
-            TripletFlowJob.build(env, conf);
-            JobClient job = env.executeAsync("tripletflow bench " + guarantee);
+            if (passThrough) {
+                TripletFlowJob.build(env, conf, null, s -> s, new PassThroughAnswers());
+            } else {
+                TripletFlowJob.build(env, conf);
+            }
+            JobClient job = env.executeAsync("tripletflow bench " + mode);
             receiver.start();
             Sender sender = new Sender(producer, in, receiver);
             try {
                 // Warm-up: the job is running and answering before anything is timed.
                 sender.sendAndWait(4 * KEYS, Duration.ofSeconds(60));
+                long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                while (System.nanoTime() < warm) {
+                    sender.sendAndWait(KEYS, Duration.ofSeconds(60));
+                }
 
                 // Sustained rate: keep a backlog of unanswered batches; count answers over a steady window.
-                long backlog = 1500;
+                // Exactly-once answers wait for a checkpoint: the backlog must cover an interval's
+                // worth; otherwise a small one keeps the job busy without filling the heap.
+                long batchBytes = WireFormat.embeddingRecordBytes(n, d);
+                long backlog = mode.equals("exactly-once")
+                        ? Math.max(64, Math.min(2000, 300_000_000L / batchBytes))
+                        : Math.max(16, Math.min(128, 30_000_000L / batchBytes));
                 long stop = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-                long windowStart = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-                long windowStartNanos = windowStart;
+                long windowStartNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
                 while (System.nanoTime() < stop) {
                     if (sender.sent - receiver.answers.get() < backlog) {
                         sender.send();
@@ -228,8 +318,8 @@ public final class PipelineBench {
                 double rate = receiver.rate(windowStartNanos, System.nanoTime());
                 sender.waitForAll(Duration.ofSeconds(120));
 
-                // Latency: open loop at about half the sustained rate, no backlog.
-                double offered = Math.max(5, Math.min(200, rate / 2));
+                // Latency: open loop at half the sustained rate, no backlog.
+                double offered = Math.max(5, rate / 2);
                 receiver.latencies.clear();
                 long first = sender.sent;
                 long period = (long) (1e9 / offered);
@@ -241,7 +331,7 @@ public final class PipelineBench {
                         sender.send();
                         next += period;
                     } else {
-                        TimeUnit.NANOSECONDS.sleep(Math.min(next - now, 1_000_000));
+                        TimeUnit.NANOSECONDS.sleep(Math.min(next - now, 200_000));
                     }
                 }
                 producer.flush();
@@ -249,9 +339,12 @@ public final class PipelineBench {
                 double[] ms = receiver.latencies.entrySet().stream()
                         .filter(e -> e.getKey() >= first).mapToDouble(Map.Entry::getValue).sorted().toArray();
                 job.cancel().get(30, TimeUnit.SECONDS);
-                return new Row("pipeline " + guarantee, rate, percentile(ms, 50), percentile(ms, 99),
-                        receiver.answers.get(), receiver.duplicates.get(),
-                        String.format(Locale.ROOT, "latency at %.0f batches/s offered, %d samples", offered, ms.length));
+                double mb = 1e-6 * rate;
+                return new Row((passThrough ? "pass-through " : "pipeline ") + mode, shapeName(), rate,
+                        mb * WireFormat.embeddingRecordBytes(n, d), mb * WireFormat.gradientRecordBytes(n, d, false),
+                        percentile(ms, 50), percentile(ms, 99), percentile(ms, 99.9),
+                        receiver.answers.get(), receiver.duplicates.get(), rate / ceiling,
+                        String.format(Locale.ROOT, "latency at %.0f/s offered, %d samples", offered, ms.length));
             } finally {
                 receiver.stop();
             }
@@ -334,7 +427,7 @@ public final class PipelineBench {
             p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
             p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-            p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5");
+            p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
             p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(8 << 20));
             p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
             p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
