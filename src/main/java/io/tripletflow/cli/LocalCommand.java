@@ -1,5 +1,6 @@
 package io.tripletflow.cli;
 
+import io.tripletflow.job.DeliveryMode;
 import io.tripletflow.local.DemoTrainer;
 import io.tripletflow.local.LocalMode;
 import io.tripletflow.local.LocalModeOptions;
@@ -93,6 +94,11 @@ final class LocalCommand {
         out.println("  publish to         " + String.join(",", t.embeddings())
                 + "   (wire format v1, Kafka key = stream key)");
         out.println("  answers on         " + t.gradients() + "   (read with isolation.level=read_committed)");
+        if (local.deliveryMode() != DeliveryMode.EXACTLY_ONCE) {
+            out.println("  delivery           " + local.deliveryMode() + ": a batch replayed after a failure is answered "
+                    + "again; apply each (stream key, batch id) once (io.tripletflow.delivery.Deduplicator, "
+                    + "examples/python/tripletflow_dedup.py)");
+        }
         out.println("  dead letters       " + t.deadLetters());
         out.println("  statistics         " + t.statistics() + "   (JSON per stream key)");
         out.println(duration == null ? "Ctrl-C stops." : "Stopping after " + duration.toSeconds() + " s (or Ctrl-C).");
@@ -108,7 +114,7 @@ final class LocalCommand {
                 + (duration == null ? "until Ctrl-C" : duration.toSeconds() + " s"));
         out.println();
         String backend = local.backend();
-        DemoTrainer.Summary s = local.runDemoTrainer(p -> out.println(progressLine(p, backend)));
+        DemoTrainer.Summary s = local.runDemoTrainer(p -> out.println(progressLine(p, backend, local.clientStats())));
         TrainerClient.Stats c = local.clientStats();
         out.println();
         out.printf(Locale.ROOT, "summary: %d batches answered in %.1f s (%.1f batches/s), %d rows each%n",
@@ -119,7 +125,7 @@ final class LocalCommand {
         out.printf(Locale.ROOT, "  latency    p50 %d ms, p99 %d ms (trainer clock, publish to answer)%n",
                 s.latencyP50Millis(), s.latencyP99Millis());
         if (c != null) {
-            out.printf(Locale.ROOT, "  answers    %d matched, %d failed, %d duplicate, %d unknown, %d invalid%n",
+            out.printf(Locale.ROOT, "  answers    %d matched, %d failed, %d duplicates dropped, %d unknown, %d invalid%n",
                     c.answered(), c.failed(), c.duplicateAnswers(), c.unknownAnswers(), c.invalidAnswers());
         }
         if (local.jobEnded() != null) {
@@ -155,13 +161,15 @@ final class LocalCommand {
         }
     }
 
-    static String progressLine(DemoTrainer.Progress p, String backend) {
+    /** One progress line; {@code client} (may be null) adds the duplicates the client dropped so far. */
+    static String progressLine(DemoTrainer.Progress p, String backend, TrainerClient.Stats client) {
         return String.format(Locale.ROOT,
-                "[%6.1fs] batches %6d  %6.1f/s  loss %s  recall@1 %.3f  latency p50 %s p99 %s ms  step %d  backend %s",
+                "[%6.1fs] batches %6d  %6.1f/s  loss %s  recall@1 %.3f  latency p50 %s p99 %s ms  "
+                        + "duplicates dropped %s  step %d  backend %s",
                 p.elapsedSeconds(), p.answered(), p.batchesPerSecond(),
                 Double.isNaN(p.loss()) ? "   -  " : String.format(Locale.ROOT, "%.4f", p.loss()), p.recallAt1(),
                 p.latencyP50Millis() < 0 ? "-" : Long.toString(p.latencyP50Millis()),
                 p.latencyP99Millis() < 0 ? "-" : Long.toString(p.latencyP99Millis()),
-                p.modelStep(), backend);
+                client == null ? "-" : Long.toString(client.duplicateAnswers()), p.modelStep(), backend);
     }
 }

@@ -10,6 +10,7 @@ import static io.tripletflow.job.TripletFlowOptions.GRADIENTS_TOPIC;
 import static io.tripletflow.job.TripletFlowOptions.STATISTICS_TOPIC;
 
 import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.job.DeliveryMode;
 import io.tripletflow.job.TripletFlowJob;
 import io.tripletflow.job.TripletFlowOptions;
 import io.tripletflow.kafka.EmbeddedKafkaBroker;
@@ -229,6 +230,11 @@ public final class LocalMode implements AutoCloseable {
                 + MiningOptions.optionName(m.loss()) + ", margin " + m.margin() + ", neg-num " + m.negNum()
                 + "; " + conf.get(DELIVERY_GUARANTEE) + ", checkpoints every "
                 + conf.get(CHECKPOINT_INTERVAL).toMillis() + " ms, RocksDB";
+    }
+
+    /** The job's delivery mode ({@code tripletflow.delivery-guarantee}). */
+    public DeliveryMode deliveryMode() {
+        return DeliveryMode.of(conf.get(DELIVERY_GUARANTEE));
     }
 
     /** Why the job is no longer running, or null while it runs. */

@@ -2,6 +2,7 @@ package io.tripletflow.trainer;
 
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.batch.GradientBatch;
+import io.tripletflow.delivery.Deduplicator;
 import io.tripletflow.wire.EmbeddingBatchCodec;
 import io.tripletflow.wire.GradientBatchCodec;
 import io.tripletflow.wire.InvalidRecordException;
@@ -65,11 +66,22 @@ import org.slf4j.LoggerFactory;
  * seen). {@link Builder#build()} assigns every partition of the gradient topic(s) and resolves
  * their end offsets <em>before</em> returning, so no answer to a batch submitted afterwards can
  * be missed. Answers whose batch id this client never submitted (another trainer, an earlier
- * run) are ignored and counted as {@linkplain Stats#unknownAnswers() unknown}; a second answer to
- * the same batch (at-least-once delivery after a failure, or an answer arriving after its future
- * was cancelled or timed out) is ignored and counted as a {@linkplain Stats#duplicateAnswers()
- * duplicate}; records that fail the wire checks are counted as {@linkplain Stats#invalidAnswers()
- * invalid}.
+ * run) are ignored and counted as {@linkplain Stats#unknownAnswers() unknown}; records that fail
+ * the wire checks are counted as {@linkplain Stats#invalidAnswers() invalid}.
+ *
+ * <p><b>Each batch once.</b> In the job's default {@code idempotent} delivery mode an answer is
+ * written again when the job replays its batch after a failure. Every answer passes a
+ * {@link Deduplicator} (per stream key, a window of {@link Builder#deduplicationWindow} batch ids):
+ * a future completes with the first answer to its batch, and every later one (a replay, or an
+ * answer arriving after its future was cancelled or timed out) is ignored and counted as a
+ * {@linkplain Stats#duplicateAnswers() duplicate}. Batch ids must therefore increase per stream key
+ * ({@link #submit} refuses one the deduplicator would refuse). With {@code exactly-once} delivery
+ * there are no duplicates to drop and answers arrive at each checkpoint.
+ *
+ * <p><b>Latency.</b> The producer sends each batch at once ({@code linger.ms 0}); the receiver
+ * thread blocks in {@code poll} and wakes when an answer arrives, so neither side adds a wait of
+ * its own to the round trip. {@link #exchange} is the synchronous call; {@link #submit} pipelines
+ * up to {@code maxInFlight} batches.
  *
  * <p><b>Back-pressure.</b> At most {@code maxInFlight} batches are outstanding: {@link #submit}
  * blocks until an answer (or a failure, cancellation or timeout of an earlier future) frees a slot.
@@ -119,7 +131,8 @@ public final class TrainerClient implements GradientService, AutoCloseable {
 
     private final Semaphore slots;
     private final Map<BatchKey, CompletableFuture<GradientBatch>> pending = new ConcurrentHashMap<>();
-    private final Map<BatchKey, Boolean> finished;
+    /** The answers taken, per stream key; guarded by itself. */
+    private final Deduplicator answers;
 
     private final AtomicLong submitted = new AtomicLong();
     private final AtomicLong answered = new AtomicLong();
@@ -153,13 +166,8 @@ public final class TrainerClient implements GradientService, AutoCloseable {
         this.slots = new Semaphore(maxInFlight);
         this.embeddingCodec = new EmbeddingBatchCodec(b.bounds);
         this.gradientCodec = new GradientBatchCodec(b.bounds);
-        int remembered = b.rememberedAnswers;
-        this.finished = Collections.synchronizedMap(new LinkedHashMap<>(256, 0.75f, false) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<BatchKey, Boolean> eldest) {
-                return size() > remembered;
-            }
-        });
+        this.answers = new Deduplicator(Math.max(b.deduplicationWindow, maxInFlight),
+                streamKeys == null ? Deduplicator.DEFAULT_STREAM_KEYS : streamKeys.size());
 
         String clientId = b.clientId != null ? b.clientId : "tripletflow-trainer-" + UUID.randomUUID().toString().substring(0, 8);
         KafkaProducer<byte[], byte[]> p = null;
@@ -207,7 +215,8 @@ public final class TrainerClient implements GradientService, AutoCloseable {
      * batches are outstanding.
      *
      * @throws IllegalArgumentException if the batch exceeds the wire bounds, its stream key was not
-     *         declared, or a batch with the same stream key and id is still in flight
+     *         declared, a batch with the same stream key and id is still in flight, or its id was
+     *         answered before or lies below the deduplication window (ids must increase per key)
      * @throws IllegalStateException if the client is closed or its receiver failed
      * @throws InterruptedException if interrupted while waiting for a slot
      */
@@ -232,6 +241,13 @@ public final class TrainerClient implements GradientService, AutoCloseable {
         checkStreamKey(batch.streamKey());
         byte[] value = embeddingCodec.encode(batch);
         BatchKey key = new BatchKey(batch.streamKey(), batch.batchId());
+        synchronized (answers) {
+            if (answers.wouldRefuse(key.streamKey(), key.batchId())) {
+                throw new IllegalArgumentException(batch.describe() + ": its answer would be dropped as a duplicate, "
+                        + "because batch " + key.batchId() + " of this stream was answered before or lies below the "
+                        + "deduplication window of " + answers.window() + " batches; batch ids must increase per stream key");
+            }
+        }
         acquireSlot(maxWait);
         CompletableFuture<GradientBatch> answer = new CompletableFuture<>();
         if (pending.putIfAbsent(key, answer) != null) {
@@ -324,8 +340,12 @@ public final class TrainerClient implements GradientService, AutoCloseable {
 
     /** Bookkeeping once a batch's future is done, whichever way; frees its slot exactly once. */
     private void finish(BatchKey key, CompletableFuture<GradientBatch> answer) {
-        // Remember first: an answer arriving meanwhile is then seen as a duplicate, not unknown.
-        finished.put(key, Boolean.TRUE);
+        if (answer.isCompletedExceptionally()) {
+            // Given up: an answer arriving after this is dropped as a duplicate, not taken as unknown.
+            synchronized (answers) {
+                answers.offer(key.streamKey(), key.batchId());
+            }
+        }
         if (pending.remove(key, answer)) {
             if (answer.isCompletedExceptionally()) {
                 failed.incrementAndGet();
@@ -374,16 +394,21 @@ public final class TrainerClient implements GradientService, AutoCloseable {
         }
         BatchKey key = new BatchKey(g.streamKey(), g.batchId());
         CompletableFuture<GradientBatch> answer = pending.get(key);
-        if (answer != null && answer.complete(g)) {
+        Deduplicator.Verdict verdict;
+        synchronized (answers) {
+            if (answer == null && !answers.wouldRefuse(key.streamKey(), key.batchId())) {
+                unknown.incrementAndGet(); // another trainer's batch, or an earlier run's
+                LOG.debug("ignoring an answer to unknown batch {} of stream '{}'", g.batchId(), g.streamKey());
+                return;
+            }
+            verdict = answers.offer(key.streamKey(), key.batchId());
+        }
+        if (verdict != Deduplicator.Verdict.FIRST) {
+            duplicates.incrementAndGet();
+            LOG.debug("dropping a {} answer to batch {} of stream '{}'", verdict, g.batchId(), g.streamKey());
             return;
         }
-        if (answer != null || finished.containsKey(key)) {
-            duplicates.incrementAndGet();
-            LOG.debug("ignoring a duplicate answer to batch {} of stream '{}'", g.batchId(), g.streamKey());
-        } else {
-            unknown.incrementAndGet();
-            LOG.debug("ignoring an answer to unknown batch {} of stream '{}'", g.batchId(), g.streamKey());
-        }
+        answer.complete(g);
     }
 
     private void failPending(Throwable cause) {
@@ -461,7 +486,8 @@ public final class TrainerClient implements GradientService, AutoCloseable {
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-embeddings");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "1");
+        // Send each batch at once (Kafka's default waits 5 ms for company).
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.putAll(b.producerOverrides);
@@ -476,6 +502,10 @@ public final class TrainerClient implements GradientService, AutoCloseable {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        // A fetch returns as soon as an answer is there (fetch.min.bytes 1); the wait only bounds
+        // how long an idle fetch is held at the broker.
+        p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "1");
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.putAll(b.consumerOverrides);
@@ -525,7 +555,7 @@ public final class TrainerClient implements GradientService, AutoCloseable {
         private String clientId;
         private WireBounds bounds = WireBounds.DEFAULT;
         private Duration startTimeout = Duration.ofSeconds(30);
-        private int rememberedAnswers = 100_000;
+        private int deduplicationWindow = Deduplicator.DEFAULT_WINDOW;
         private final Map<String, String> producerOverrides = new LinkedHashMap<>();
         private final Map<String, String> consumerOverrides = new LinkedHashMap<>();
 
@@ -580,12 +610,15 @@ public final class TrainerClient implements GradientService, AutoCloseable {
             return this;
         }
 
-        /** How many answered batch ids are remembered to tell duplicates from unknown ids; default 100 000. */
-        public Builder rememberedAnswers(int count) {
-            if (count < 0) {
-                throw new IllegalArgumentException("rememberedAnswers: " + count);
+        /**
+         * Batch ids per stream key the deduplicator remembers (at least {@code maxInFlight}); default
+         * {@value Deduplicator#DEFAULT_WINDOW}. See {@link Deduplicator} for what it bounds.
+         */
+        public Builder deduplicationWindow(int batches) {
+            if (batches < 1) {
+                throw new IllegalArgumentException("deduplicationWindow must be >= 1, got " + batches);
             }
-            this.rememberedAnswers = count;
+            this.deduplicationWindow = batches;
             return this;
         }
 

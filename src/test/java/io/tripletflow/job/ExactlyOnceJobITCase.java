@@ -1,29 +1,17 @@
 package io.tripletflow.job;
 
-import static io.tripletflow.job.JobTestSupport.batchId;
-import static io.tripletflow.job.JobTestSupport.computedMillis;
-import static io.tripletflow.job.JobTestSupport.header;
-import static io.tripletflow.job.JobTestSupport.offlineAnswer;
-import static io.tripletflow.job.JobTestSupport.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tripletflow.kafka.KafkaRecord;
+import io.tripletflow.job.JobTestSupport.Sent;
 import io.tripletflow.testutils.EmbeddedKafkaExtension;
-import io.tripletflow.testutils.FailOnceAfterCheckpoint;
+import io.tripletflow.testutils.FailAfterCheckpoints;
 import io.tripletflow.testutils.LoopbackMiniCluster;
-import io.tripletflow.testutils.EmbeddingRecords;
 import io.tripletflow.testutils.KafkaTestUtils;
-import io.tripletflow.testutils.RandomBatches;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -33,7 +21,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Order;
@@ -45,8 +32,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The production job (source, require stream key, key by stream, mining operator, exactly-once
- * sinks) on a MiniCluster against an embedded broker: every batch is answered exactly once, under
+ * The production job in the transactional mode (source, require stream key, key by stream, mining
+ * operator, exactly-once sinks) on a MiniCluster against an embedded broker: every batch is answered exactly once, under
  * read_committed, with the bytes the engine gives offline for that batch; also across a failure
  * and restart from a checkpoint.
  */
@@ -54,7 +41,6 @@ class ExactlyOnceJobITCase {
     private static final Logger LOG = LoggerFactory.getLogger(ExactlyOnceJobITCase.class);
     private static final int PARALLELISM = 2;
     private static final int BATCHES = 40;
-    private static final int D = 24;
 
     @RegisterExtension
     @Order(1)
@@ -69,11 +55,8 @@ class ExactlyOnceJobITCase {
 
     @BeforeEach
     void reset() {
-        FailOnceAfterCheckpoint.reset();
+        FailAfterCheckpoints.reset();
     }
-
-    /** One batch sent: its stream key and record value. */
-    record Sent(String key, long batchId, long modelStep, byte[] value) {}
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -88,8 +71,8 @@ class ExactlyOnceJobITCase {
             KAFKA.createTopics(1, GradientRecordSerializer.topicFor(topics.gradients(), key));
         }
         Configuration conf = JobTestSupport.jobConfiguration(KAFKA.bootstrapServers(), run, topics,
-                "--include-mask", "true");
-        List<Sent> sent = send(topics.embeddings(), keys, 11);
+                "--include-mask", "true", "--delivery-guarantee", "exactly-once");
+        List<Sent> sent = JobTestSupport.send(KAFKA, topics.embeddings(), keys, BATCHES, 11, false);
 
         StreamExecutionEnvironment env = JobTestSupport.environment(checkpoints, PARALLELISM,
                 RestartStrategyOptions.RESTART_STRATEGY.key(), "none");
@@ -105,7 +88,7 @@ class ExactlyOnceJobITCase {
             List<ConsumerRecord<byte[], byte[]>> got = KafkaTestUtils.consumeCommitted(
                     KAFKA.bootstrapServers(), topic, expected.size(), Duration.ofSeconds(30));
             assertThat(got).as("answers on %s", topic).hasSize(expected.size());
-            assertAnswers(conf, expected, got);
+            JobTestSupport.assertAnswers(conf, expected, got);
             total += got.size();
         }
         assertThat(total).isEqualTo(BATCHES);
@@ -122,8 +105,9 @@ class ExactlyOnceJobITCase {
         JobTestSupport.Topics topics = JobTestSupport.Topics.of(run);
         KAFKA.createTopics(2, topics.embeddings(), topics.gradients());
         KAFKA.createTopics(1, topics.deadLetters(), topics.statistics());
-        Configuration conf = JobTestSupport.jobConfiguration(KAFKA.bootstrapServers(), run, topics);
-        List<Sent> sent = send(topics.embeddings(), keys, 23);
+        Configuration conf = JobTestSupport.jobConfiguration(KAFKA.bootstrapServers(), run, topics,
+                "--delivery-guarantee", "exactly-once");
+        List<Sent> sent = JobTestSupport.send(KAFKA, topics.embeddings(), keys, BATCHES, 23, false);
 
         StreamExecutionEnvironment env = JobTestSupport.environment(checkpoints, PARALLELISM,
                 RestartStrategyOptions.RESTART_STRATEGY.key(), "fixed-delay",
@@ -132,77 +116,20 @@ class ExactlyOnceJobITCase {
         // Throttle and fail right after the source: a finished bounded source would keep
         // checkpoints from completing mid-stream. Mining operator and sinks are the production ones.
         TripletFlowJob.build(env, conf, OffsetsInitializer.latest(),
-                s -> s.map(new FailOnceAfterCheckpoint(6, 60)).name("inject failure"));
+                s -> s.map(FailAfterCheckpoints.once(6, 60)).name("inject failure"));
         JobClient job = env.executeAsync("tripletflow exactly-once with a failure");
         job.getJobExecutionResult().get(120, TimeUnit.SECONDS);
 
-        assertThat(FailOnceAfterCheckpoint.FAILED).as("the failure was injected").isTrue();
+        assertThat(FailAfterCheckpoints.FAILURES.get()).as("failures injected").isEqualTo(1);
         assertThat(JobTestSupport.failovers(cluster, job.getJobID())).as("failovers").isGreaterThanOrEqualTo(1);
         List<ConsumerRecord<byte[], byte[]>> got = KafkaTestUtils.consumeCommitted(
                 KAFKA.bootstrapServers(), topics.gradients(), BATCHES, Duration.ofSeconds(30));
         assertThat(got).as("answers under read_committed").hasSize(BATCHES);
-        assertAnswers(conf, sent, got);
+        JobTestSupport.assertAnswers(conf, sent, got);
         List<ConsumerRecord<byte[], byte[]>> everything = KafkaTestUtils.consume(KAFKA.bootstrapServers(),
                 topics.gradients(), IsolationLevel.READ_UNCOMMITTED, BATCHES, Duration.ofSeconds(10));
         LOG.info("after the restart read_uncommitted sees {} answers, read_committed {}", everything.size(), got.size());
         assertThat(everything.size()).isGreaterThanOrEqualTo(BATCHES);
-    }
-
-    // ---------------------------------------------------------------------------------------
-
-    /** {@link #BATCHES} batches round-robin over the keys, key i on partition i % 2, sizes varying. */
-    private static List<Sent> send(String topic, List<String> keys, long seed) {
-        RandomBatches random = new RandomBatches(seed);
-        long now = System.currentTimeMillis();
-        List<Sent> sent = new ArrayList<>();
-        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-        Map<String, Long> steps = new HashMap<>();
-        for (int i = 0; i < BATCHES; i++) {
-            int k = i % keys.size();
-            String key = keys.get(k);
-            int n = 16 + 4 * (i % 5);
-            long id = random.nextLong();
-            long step = steps.merge(key, 1L, Long::sum) * 10;
-            byte[] value = EmbeddingRecords.record(id, step, now + i, n, D,
-                    random.pairedLabels(n, n / 4, 0.0), random.unitEmbeddings(n, D));
-            sent.add(new Sent(key, id, step, value));
-            records.add(new ProducerRecord<>(topic, k % 2, utf8(key), value));
-        }
-        KafkaTestUtils.produceRecords(KAFKA.bootstrapServers(), records);
-        return sent;
-    }
-
-    /**
-     * Every answer: keyed by its stream key, headers right, bytes identical to the offline answer
-     * (the job's {@code computed} timestamp aside), each batch once, per key in sending order.
-     */
-    private static void assertAnswers(Configuration conf, List<Sent> sent, List<ConsumerRecord<byte[], byte[]>> got)
-            throws Exception {
-        Map<Long, Sent> byId = new LinkedHashMap<>();
-        for (Sent s : sent) {
-            byId.put(s.batchId(), s);
-        }
-        Map<String, List<Long>> orderPerKey = new HashMap<>();
-        long now = System.currentTimeMillis();
-        for (ConsumerRecord<byte[], byte[]> r : got) {
-            long id = batchId(r.value());
-            Sent s = byId.remove(id);
-            assertThat(s).as("answer to batch %d: a batch that was sent, answered once", id).isNotNull();
-            assertThat(utf8(r.key())).as("record key of batch %d", id).isEqualTo(s.key());
-            assertThat(header(r, GradientRecordSerializer.BATCH_ID_HEADER)).isEqualTo(Long.toString(s.batchId()));
-            assertThat(header(r, GradientRecordSerializer.MODEL_STEP_HEADER)).isEqualTo(Long.toString(s.modelStep()));
-            long computed = computedMillis(r.value());
-            assertThat(computed).as("computed").isBetween(EmbeddingRecords.created(s.value()) - 40, now);
-            byte[] expected = offlineAnswer(conf, utf8(s.key()), s.value(), computed);
-            assertThat(r.value()).as("answer to batch %d of '%s' versus the engine offline", id, s.key())
-                    .isEqualTo(expected);
-            orderPerKey.computeIfAbsent(s.key(), x -> new ArrayList<>()).add(id);
-        }
-        assertThat(byId).as("batches without an answer").isEmpty();
-        for (Map.Entry<String, List<Long>> e : orderPerKey.entrySet()) {
-            List<Long> inOrder = sent.stream().filter(s -> s.key().equals(e.getKey())).map(Sent::batchId).toList();
-            assertThat(e.getValue()).as("answers of '%s' in sending order", e.getKey()).isEqualTo(inOrder);
-        }
     }
 
 }

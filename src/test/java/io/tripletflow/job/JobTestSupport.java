@@ -1,8 +1,14 @@
 package io.tripletflow.job;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.engine.MiningResult;
 import io.tripletflow.engine.cpu.CpuMiningBackend;
+import io.tripletflow.testutils.EmbeddedKafkaExtension;
+import io.tripletflow.testutils.EmbeddingRecords;
+import io.tripletflow.testutils.KafkaTestUtils;
+import io.tripletflow.testutils.RandomBatches;
 import io.tripletflow.wire.EmbeddingBatchCodec;
 import io.tripletflow.wire.GradientBatchCodec;
 import java.nio.ByteBuffer;
@@ -11,7 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -23,12 +32,78 @@ import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 
 /** What the job tests share: the job's configuration, the environment, the offline answer. */
 final class JobTestSupport {
+    /** Embedding dimension of the batches {@link #send} writes. */
+    static final int D = 24;
 
     private JobTestSupport() {}
+
+    /** One batch sent: its stream key, ids and record value. */
+    record Sent(String key, long batchId, long modelStep, byte[] value) {}
+
+    /**
+     * {@code batches} batches round-robin over the keys, key i on partition i % 2, sizes varying,
+     * model steps rising per key; batch ids random or, with {@code ascendingIds}, 1, 2, 3, ...
+     * (what a deduplicating consumer expects).
+     */
+    static List<Sent> send(EmbeddedKafkaExtension kafka, String topic, List<String> keys, int batches, long seed,
+                           boolean ascendingIds) {
+        RandomBatches random = new RandomBatches(seed);
+        long now = System.currentTimeMillis();
+        List<Sent> sent = new ArrayList<>();
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        Map<String, Long> steps = new HashMap<>();
+        for (int i = 0; i < batches; i++) {
+            int k = i % keys.size();
+            String key = keys.get(k);
+            int n = 16 + 4 * (i % 5);
+            long id = ascendingIds ? i + 1 : random.nextLong();
+            long step = steps.merge(key, 1L, Long::sum) * 10;
+            byte[] value = EmbeddingRecords.record(id, step, now + i, n, D,
+                    random.pairedLabels(n, n / 4, 0.0), random.unitEmbeddings(n, D));
+            sent.add(new Sent(key, id, step, value));
+            records.add(new ProducerRecord<>(topic, k % 2, utf8(key), value));
+        }
+        KafkaTestUtils.produceRecords(kafka.bootstrapServers(), records);
+        return sent;
+    }
+
+    /**
+     * Every answer: keyed by its stream key, headers right, bytes identical to the offline answer
+     * (the job's {@code computed} timestamp aside), each batch once, per key in sending order.
+     */
+    static void assertAnswers(Configuration conf, List<Sent> sent, List<ConsumerRecord<byte[], byte[]>> got)
+            throws Exception {
+        Map<Long, Sent> byId = new LinkedHashMap<>();
+        for (Sent s : sent) {
+            byId.put(s.batchId(), s);
+        }
+        Map<String, List<Long>> orderPerKey = new HashMap<>();
+        long now = System.currentTimeMillis();
+        for (ConsumerRecord<byte[], byte[]> r : got) {
+            long id = batchId(r.value());
+            Sent s = byId.remove(id);
+            assertThat(s).as("answer to batch %d: a batch that was sent, answered once", id).isNotNull();
+            assertThat(utf8(r.key())).as("record key of batch %d", id).isEqualTo(s.key());
+            assertThat(header(r, GradientRecordSerializer.BATCH_ID_HEADER)).isEqualTo(Long.toString(s.batchId()));
+            assertThat(header(r, GradientRecordSerializer.MODEL_STEP_HEADER)).isEqualTo(Long.toString(s.modelStep()));
+            long computed = computedMillis(r.value());
+            assertThat(computed).as("computed").isBetween(EmbeddingRecords.created(s.value()) - 40, now);
+            byte[] expected = offlineAnswer(conf, utf8(s.key()), s.value(), computed);
+            assertThat(r.value()).as("answer to batch %d of '%s' versus the engine offline", id, s.key())
+                    .isEqualTo(expected);
+            orderPerKey.computeIfAbsent(s.key(), x -> new ArrayList<>()).add(id);
+        }
+        assertThat(byId).as("batches without an answer").isEmpty();
+        for (Map.Entry<String, List<Long>> e : orderPerKey.entrySet()) {
+            List<Long> inOrder = sent.stream().filter(s -> s.key().equals(e.getKey())).map(Sent::batchId).toList();
+            assertThat(e.getValue()).as("answers of '%s' in sending order", e.getKey()).isEqualTo(inOrder);
+        }
+    }
 
     /** Topic names of one test run. */
     record Topics(String embeddings, String gradients, String deadLetters, String statistics) {

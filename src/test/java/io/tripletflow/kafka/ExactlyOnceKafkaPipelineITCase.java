@@ -3,7 +3,7 @@ package io.tripletflow.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tripletflow.testutils.EmbeddedKafkaExtension;
-import io.tripletflow.testutils.FailOnceAfterCheckpoint;
+import io.tripletflow.testutils.FailAfterCheckpoints;
 import io.tripletflow.testutils.LoopbackMiniCluster;
 import io.tripletflow.testutils.KafkaTestUtils;
 import io.tripletflow.testutils.KafkaTestUtils.KV;
@@ -65,7 +65,7 @@ class ExactlyOnceKafkaPipelineITCase {
 
     @BeforeEach
     void reset() {
-        FailOnceAfterCheckpoint.reset();
+        FailAfterCheckpoints.reset();
     }
 
     @Test
@@ -113,7 +113,7 @@ class ExactlyOnceKafkaPipelineITCase {
         // everything would be FINISHED, and checkpoints then only complete once the downstream
         // drained its input, i.e. never mid-stream.
         env.fromSource(source(in, run), WatermarkStrategy.noWatermarks(), "kafka-in")
-                .map(new FailOnceAfterCheckpoint(200, 2))
+                .map(FailAfterCheckpoints.once(200, 2))
                 .keyBy(KafkaRecord::keyAsString)
                 .map(new ReverseValue())
                 .sinkTo(sink(out, "tf-spike-" + run));
@@ -121,7 +121,7 @@ class ExactlyOnceKafkaPipelineITCase {
         env.execute("exactly-once spike with one failure");
         LOG.info("job with one failure took {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
 
-        assertThat(FailOnceAfterCheckpoint.FAILED).as("the failure was injected").isTrue();
+        assertThat(FailAfterCheckpoints.FAILURES.get()).as("failures injected").isEqualTo(1);
         List<ConsumerRecord<byte[], byte[]>> got =
                 KafkaTestUtils.consumeCommitted(KAFKA.bootstrapServers(), out, k, Duration.ofSeconds(30));
         assertThat(got).hasSize(k);
