@@ -33,6 +33,7 @@ public final class ConfigurationTable {
             Duration d = (Duration) value;
             if (d.toHours() > 0 && d.toMinutes() % 60 == 0) return d.toHours() + " h";
             if (d.toMinutes() > 0 && d.getSeconds() % 60 == 0) return d.toMinutes() + " min";
+            if (d.toMillis() % 1000 != 0) return d.toMillis() + " ms";
             return d.getSeconds() + " s";
         }
         return String.valueOf(value);

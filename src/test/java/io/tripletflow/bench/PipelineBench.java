@@ -104,6 +104,7 @@ public final class PipelineBench {
         List<String> jobArgs = new ArrayList<>();
         List<String> flink = new ArrayList<>();
         String only = null;
+        int rounds = 1;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--n": n = Integer.parseInt(args[++i]); break;
@@ -121,6 +122,7 @@ public final class PipelineBench {
                 case "--parallelism": parallelism = Integer.parseInt(args[++i]); break;
                 case "--seconds": seconds = Integer.parseInt(args[++i]); break;
                 case "--only": only = args[++i]; break;
+                case "--rounds": rounds = Integer.parseInt(args[++i]); break;
                 case "--flink": flink.add(args[++i]); break;
                 case "--job": {
                     String[] kv = args[++i].split("=", 2);
@@ -131,7 +133,7 @@ public final class PipelineBench {
                 default:
                     System.err.println("usage: PipelineBench [--shapes 256x128,1024x128 | --n N --d D] "
                             + "[--modes idempotent,exactly-once,at-least-once] [--checkpoint-interval 1s] "
-                            + "[--parallelism P] [--seconds S] [--only pass-through|pipeline] [--job option=value ...] [--flink key=value ...]");
+                            + "[--parallelism P] [--seconds S] [--rounds R] [--only pass-through|pipeline] [--job option=value ...] [--flink key=value ...]");
                     System.exit(64);
             }
         }
@@ -143,13 +145,14 @@ public final class PipelineBench {
             String[] parts = kv.split("=", 2);
             bench.flinkOptions.put(parts[0], parts[1]);
         }
-        bench.run(shapes, modes);
+        bench.run(shapes, modes, rounds);
         System.exit(0);
     }
 
-    private void run(List<int[]> shapes, List<String> modes) throws Exception {
+    private void run(List<int[]> shapes, List<String> modes, int rounds) throws Exception {
         long t0 = System.nanoTime();
         List<Row> rows = new ArrayList<>();
+        List<String> summary = new ArrayList<>();
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().build().start()) {
             for (int[] shape : shapes) {
                 shape(shape[0], shape[1]);
@@ -158,14 +161,27 @@ public final class PipelineBench {
                     rows.add(engine(parallelism)); // the job's ceiling: one backend per subtask
                 }
                 for (String mode : modes) {
-                    double ceiling = Double.NaN;
-                    if (!"pipeline".equals(only)) {
-                        Row passThrough = pipeline(broker, mode, true, Double.NaN);
+                    List<Double> ratios = new ArrayList<>();
+                    for (int round = 0; round < rounds; round++) {
+                        if (only != null) {
+                            rows.add(pipeline(broker, mode, "pass-through".equals(only), Double.NaN));
+                            continue;
+                        }
+                        // Side by side, the order alternating between rounds so that drift cancels.
+                        Row first = pipeline(broker, mode, round % 2 == 0, Double.NaN);
+                        Row second = pipeline(broker, mode, round % 2 != 0, Double.NaN);
+                        Row passThrough = round % 2 == 0 ? first : second;
+                        Row mining = round % 2 == 0 ? second : first;
+                        double ratio = mining.batchesPerSecond() / passThrough.batchesPerSecond();
                         rows.add(passThrough);
-                        ceiling = passThrough.batchesPerSecond();
+                        rows.add(withRatio(mining, ratio));
+                        ratios.add(ratio);
                     }
-                    if (!"pass-through".equals(only)) {
-                        rows.add(pipeline(broker, mode, false, ceiling));
+                    if (!ratios.isEmpty()) {
+                        double[] sorted = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+                        summary.add(String.format(Locale.ROOT, "# %s %s: pipeline / pass-through, median of %d rounds "
+                                        + "%.0f%% (%.0f%% .. %.0f%%)", shapeName(), mode, sorted.length,
+                                100 * percentile(sorted, 50), 100 * sorted[0], 100 * sorted[sorted.length - 1]));
                     }
                 }
             }
@@ -184,7 +200,13 @@ public final class PipelineBench {
                     r.duplicates() < 0 ? "-" : Long.toString(r.duplicates()),
                     Double.isNaN(r.ratio()) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.ratio()), r.note());
         }
+        summary.forEach(System.out::println);
         System.out.printf(Locale.ROOT, "# total %.0f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static Row withRatio(Row r, double ratio) {
+        return new Row(r.what(), r.shape(), r.batchesPerSecond(), r.mbIn(), r.mbOut(), r.p50Millis(), r.p99Millis(),
+                r.p999Millis(), r.answers(), r.duplicates(), ratio, r.note());
     }
 
     private static String number(double v) {
@@ -255,6 +277,7 @@ public final class PipelineBench {
      * {@code passThrough} the mining operator is replaced by {@link PassThroughAnswers}.
      */
     private Row pipeline(EmbeddedKafkaBroker broker, String mode, boolean passThrough, double ceiling) throws Exception {
+        System.err.printf(Locale.ROOT, "# %s %s %s%n", passThrough ? "pass-through" : "pipeline", mode, shapeName());
         String run = mode + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
         String in = "bench-embeddings-" + run;
         String out = "bench-gradients-" + run;
