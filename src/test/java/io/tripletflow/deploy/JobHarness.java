@@ -40,11 +40,14 @@ public final class JobHarness implements AutoCloseable {
     private final Path checkpointDir;
     private final JobClient client;
 
-    private JobHarness(Map<String, String> flink, List<String> jobArgs) throws Exception {
+    private JobHarness(Map<String, String> flink, List<KV> published, List<String> jobArgs) throws Exception {
         broker = EmbeddedKafkaBroker.builder().build().start();
         try {
             broker.createTopics(2, EMBEDDINGS, GRADIENTS);
             broker.createTopics(1, DEAD_LETTERS, STATISTICS);
+            if (!published.isEmpty()) {
+                KafkaTestUtils.produce(broker.bootstrapServers(), EMBEDDINGS, published);
+            }
             checkpointDir = Files.createTempDirectory("tripletflow-harness-checkpoints-");
             LocalFlinkCluster.Builder b = LocalFlinkCluster.builder()
                     .webPort(0)
@@ -71,7 +74,15 @@ public final class JobHarness implements AutoCloseable {
 
     /** Starts the job; {@code flink} are extra Flink options, {@code jobArgs} extra job arguments. */
     public static JobHarness start(Map<String, String> flink, String... jobArgs) throws Exception {
-        return new JobHarness(flink, List.of(jobArgs));
+        return new JobHarness(flink, List.of(), List.of(jobArgs));
+    }
+
+    /**
+     * As {@link #start(Map, String...)}, with {@code published} on the embeddings topic before the
+     * job starts (a job restored from a savepoint then finds the offsets it resumes from).
+     */
+    public static JobHarness start(Map<String, String> flink, List<KV> published, String... jobArgs) throws Exception {
+        return new JobHarness(flink, published, List.of(jobArgs));
     }
 
     public String bootstrapServers() {

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class StatsCommandITCase {
-    private static final Map<String, Integer> BATCHES = new LinkedHashMap<>(Map.of("alpha", 5, "beta", 3, "gamma", 2));
-    private static final int ROWS = 8;
+    private static final Map<String, Integer> BATCHES = StatisticsSavepointFixture.BATCHES;
+    private static final int ROWS = StatisticsSavepointFixture.ROWS;
 
     @TempDir
     Path tmp;
@@ -43,12 +43,7 @@ class StatsCommandITCase {
         Map<String, Map<String, Object>> published = new LinkedHashMap<>();
         try (JobHarness job = JobHarness.start(Map.of(
                 "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"))) {
-            List<KV> input = new ArrayList<>();
-            BATCHES.forEach((key, n) -> input.addAll(JobHarness.batches(key, n, ROWS, 4, key.hashCode())));
-            byte[] corrupt = JobHarness.batches("gamma", 1, ROWS, 4, 9).get(0).value().clone();
-            corrupt[60] ^= 1;   // BAD_CRC: a dead letter of stream gamma
-            input.add(new KV("gamma".getBytes(StandardCharsets.UTF_8), corrupt));
-            job.produce(input);
+            job.produce(StatisticsSavepointFixture.input());
             assertThat(job.awaitRecords(JobHarness.GRADIENTS, 10, Duration.ofSeconds(60))).hasSize(10);
             assertThat(job.awaitRecords(JobHarness.DEAD_LETTERS, 1, Duration.ofSeconds(30))).hasSize(1);
             // What the job publishes on its statistics topic, newest per key, once every batch is in.

@@ -93,6 +93,33 @@ class TrainerClientTest {
     }
 
     @Test
+    void replayedAnswersAreDroppedAndAnAnsweredBatchIdIsRefused() throws Exception {
+        Topics t = topics();
+        TrainerClient client = client(t, 4);
+        CompletableFuture<GradientBatch> first = client.submit(batch(KEY, 1, 4, 3));
+        CompletableFuture<GradientBatch> second = client.submit(batch(KEY, 2, 4, 3));
+        List<EmbeddingBatch> published = readBatches(t.embeddings, 2);
+        Job job = job(t);
+        job.answer(answer(published.get(0), 1f));
+        job.answer(answer(published.get(0), 1f));   // the job replayed batch 1 after a failure
+        job.answer(answer(published.get(1), 2f));
+        job.answer(answer(published.get(0), 1f));   // and again, after batch 2
+        job.answer(answer(published.get(1), 2f));
+        assertThat(first.get(30, TimeUnit.SECONDS).gradients()[0]).isEqualTo(1f);
+        assertThat(second.get(30, TimeUnit.SECONDS).gradients()[0]).isEqualTo(2f);
+
+        TrainerClient.Stats s = awaitStats(client, x -> x.duplicateAnswers() == 3);
+        assertThat(s.answered()).isEqualTo(2);
+        assertThat(s.unknownAnswers()).isZero();
+        assertThatThrownBy(() -> client.submit(batch(KEY, 1, 4, 3)))
+                .as("an answer to a second batch 1 would be dropped as a replay")
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("batch ids must increase per stream key");
+        assertThat(client.submit(batch(KEY, 3, 4, 3))).isNotDone();
+        assertThat(client.stats().submitted()).isEqualTo(3);
+    }
+
+    @Test
     void submitBlocksWhileMaxInFlightBatchesAreOutstanding() throws Exception {
         Topics t = topics();
         TrainerClient client = client(t, 2);
