@@ -53,7 +53,7 @@ run() {
   echo "== backend contract on the GPU"
   "${java[@]}" -jar "$bundle/lib/junit-platform-console-standalone-$junit_version.jar" execute \
       --class-path "$cp" --select-class io.tripletflow.engine.gpu.GpuBackendContractTest \
-      --select-class io.tripletflow.engine.MiningBackendsTest --details=summary --disable-banner || status=$?
+      --select-class io.tripletflow.engine.backends.MiningBackendsTest --details=summary --disable-banner || status=$?
   echo "== GPU bench (transfers included), CPU backend beside it"
   "${java[@]}" -cp "$cp" io.tripletflow.bench.EngineBench --backend gpu --n 1024 --n 4096 --d 128 --d 256 --repetitions 9
   exit "${status:-0}"

@@ -2,6 +2,7 @@ package io.tripletflow.cli;
 
 import io.tripletflow.job.DeliveryMode;
 import io.tripletflow.local.DemoTrainer;
+import io.tripletflow.local.QuietLogging;
 import io.tripletflow.local.LocalMode;
 import io.tripletflow.local.LocalModeOptions;
 import io.tripletflow.trainer.TrainerClient;
@@ -23,7 +24,7 @@ final class LocalCommand {
     static int run(String[] args, int from, PrintStream out, PrintStream err) throws Exception {
         LocalModeOptions options = LocalModeOptions.parse(args, from);
         LocalMode local = new LocalMode(options, out); // a bad job option fails here, before anything starts
-        QuietLogging.apply();
+        QuietLogging.console();
         Duration duration = options.effectiveDuration();
         CountDownLatch done = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -133,32 +134,6 @@ final class LocalCommand {
             return 1;
         }
         return 0;
-    }
-
-    /**
-     * Keeps the console for the progress lines: Kafka and Flink log only errors, unless the user
-     * chose a Log4j configuration ({@code -Dlog4j2.configurationFile}). No-op without Log4j 2 core.
-     */
-    private static final class QuietLogging {
-        static void apply() {
-            if (System.getProperty("log4j2.configurationFile") != null
-                    || System.getProperty("log4j.configurationFile") != null) {
-                return;
-            }
-            try {
-                Log4j.apply();
-            } catch (LinkageError | RuntimeException ignored) {
-                // another logging backend: leave it alone
-            }
-        }
-
-        private static final class Log4j {
-            static void apply() {
-                for (String name : new String[] {"kafka", "org.apache.kafka", "state.change.logger", "org.apache.flink"}) {
-                    org.apache.logging.log4j.core.config.Configurator.setLevel(name, org.apache.logging.log4j.Level.ERROR);
-                }
-            }
-        }
     }
 
     /** One progress line; {@code client} (may be null) adds the duplicates the client dropped so far. */

@@ -1,7 +1,7 @@
 package io.tripletflow.engine;
 
 import io.tripletflow.batch.EmbeddingBatch;
-import io.tripletflow.engine.MiningOptions.ReductionKind;
+import io.tripletflow.engine.reduction.ReductionKind;
 import io.tripletflow.engine.reduction.Reduction;
 
 /** The mining spec's rules for a batch, checked by every backend before any work. */

@@ -1,11 +1,11 @@
 package io.tripletflow.engine;
 
-import io.tripletflow.engine.MiningOptions.DistanceKind;
+import io.tripletflow.engine.distance.DistanceKind;
 import io.tripletflow.engine.MiningOptions.LabelMismatchPolicy;
-import io.tripletflow.engine.MiningOptions.LossKind;
-import io.tripletflow.engine.MiningOptions.MinerKind;
+import io.tripletflow.engine.loss.LossKind;
+import io.tripletflow.engine.miner.MinerKind;
 import io.tripletflow.engine.MiningOptions.PositivesKind;
-import io.tripletflow.engine.MiningOptions.ReductionKind;
+import io.tripletflow.engine.reduction.ReductionKind;
 import io.tripletflow.engine.MiningOptions.RngKind;
 import java.util.List;
 import java.util.function.Function;

@@ -1,5 +1,9 @@
 package io.tripletflow.engine;
 
+import io.tripletflow.engine.distance.DistanceKind;
+import io.tripletflow.engine.loss.LossKind;
+import io.tripletflow.engine.miner.MinerKind;
+import io.tripletflow.engine.reduction.ReductionKind;
 import java.util.Locale;
 
 /**
@@ -15,15 +19,7 @@ import java.util.Locale;
  */
 public final class MiningOptions {
 
-    public enum DistanceKind { NEG_DOT, SQUARED_EUCLIDEAN, EUCLIDEAN, COSINE }
-
-    public enum MinerKind { RANK_HARD, SEMI_HARD, BATCH_HARD, BATCH_ALL }
-
     public enum PositivesKind { PAIRS, ALL }
-
-    public enum LossKind { DOUBLE_HINGE, HINGE, SOFT }
-
-    public enum ReductionKind { SEED, MEAN_NONZERO, MEAN }
 
     public enum RngKind { SEED_COMPAT, COUNTER }
 

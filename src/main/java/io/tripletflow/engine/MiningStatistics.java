@@ -125,11 +125,6 @@ public final class MiningStatistics {
         return negativeHistogram.clone();
     }
 
-    /** Counts of {@code dis(a,p)} of selected triplets, binned as {@link #negativeHistogram()}. */
-    public long[] positiveHistogram() {
-        return positiveHistogram.clone();
-    }
-
     /** Adds this batch's {@code dis(a,p)} and {@code dis(a,n)} histograms to the given counts. */
     public void addHistogramsTo(long[] positives, long[] negatives) {
         for (int b = 0; b < HISTOGRAM_BINS; b++) {

@@ -1,6 +1,5 @@
 package io.tripletflow.job;
 
-import io.tripletflow.kafka.KafkaRecord;
 
 /**
  * An invalid input record, key and value unchanged, with why it was refused and where it came

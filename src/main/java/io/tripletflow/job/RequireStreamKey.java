@@ -1,6 +1,5 @@
 package io.tripletflow.job;
 
-import io.tripletflow.kafka.KafkaRecord;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -28,10 +27,6 @@ public final class RequireStreamKey extends ProcessFunction<KafkaRecord, KafkaRe
     /** The gradients topic template, or null when answers do not go to per-key topics. */
     private final String topicTemplate;
     private transient Counter deadLetters;
-
-    public RequireStreamKey() {
-        this(null);
-    }
 
     /** @param gradientsTopic the gradients topic (template); keys are checked against it if it contains {@code {key}} */
     public RequireStreamKey(String gradientsTopic) {

@@ -3,8 +3,6 @@ package io.tripletflow.job;
 import static io.tripletflow.job.TripletFlowOptions.*;
 
 import io.tripletflow.engine.MiningOptionParser;
-import io.tripletflow.kafka.KafkaRecord;
-import io.tripletflow.kafka.KafkaRecordDeserializer;
 import io.tripletflow.wire.WireFormat;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

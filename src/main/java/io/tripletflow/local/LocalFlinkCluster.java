@@ -40,7 +40,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class LocalFlinkCluster implements AutoCloseable {
 
-    public static final String LOOPBACK = "127.0.0.1";
     public static final int DEFAULT_WEB_PORT = 8081;
     public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(5);
 
@@ -78,14 +77,14 @@ public final class LocalFlinkCluster implements AutoCloseable {
      */
     public static Configuration loopbackConfiguration(int restPort) {
         Configuration conf = new Configuration();
-        conf.set(RestOptions.BIND_ADDRESS, LOOPBACK);
-        conf.set(RestOptions.ADDRESS, LOOPBACK);
+        conf.set(RestOptions.BIND_ADDRESS, Loopback.HOST);
+        conf.set(RestOptions.ADDRESS, Loopback.HOST);
         conf.set(RestOptions.PORT, restPort);
         conf.set(RestOptions.BIND_PORT, String.valueOf(restPort));
-        conf.set(JobManagerOptions.ADDRESS, LOOPBACK);
-        conf.set(JobManagerOptions.BIND_HOST, LOOPBACK);
-        conf.set(TaskManagerOptions.BIND_HOST, LOOPBACK);
-        conf.set(TaskManagerOptions.HOST, LOOPBACK);
+        conf.set(JobManagerOptions.ADDRESS, Loopback.HOST);
+        conf.set(JobManagerOptions.BIND_HOST, Loopback.HOST);
+        conf.set(TaskManagerOptions.BIND_HOST, Loopback.HOST);
+        conf.set(TaskManagerOptions.HOST, Loopback.HOST);
         return conf;
     }
 
@@ -126,7 +125,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
 
     /** {@code http://127.0.0.1:<webPort>/} (meaningless if the port is 0). */
     public String webUiUrl() {
-        return "http://" + LOOPBACK + ":" + webPort + "/";
+        return "http://" + Loopback.HOST + ":" + webPort + "/";
     }
 
     public int webPort() {

@@ -13,14 +13,10 @@ import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.job.DeliveryMode;
 import io.tripletflow.job.TripletFlowJob;
 import io.tripletflow.job.TripletFlowOptions;
-import io.tripletflow.kafka.EmbeddedKafkaBroker;
 import io.tripletflow.trainer.TrainerClient;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -60,7 +56,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * }</pre>
  */
 public final class LocalMode implements AutoCloseable {
-    private static final String HOST = "127.0.0.1";
 
     /** The topics of the run. {@code gradients} may be a template with {@code {key}}. */
     public record Topics(List<String> embeddings, String gradients, String deadLetters, String statistics) {}
@@ -362,35 +357,15 @@ public final class LocalMode implements AutoCloseable {
     /** The preferred port if free (or, given explicitly, required free); 0 = any free port. */
     static int choosePort(String name, int requested, boolean explicit) {
         if (requested == 0) {
-            return freePort();
+            return Loopback.freePort();
         }
-        if (isFree(requested)) {
+        if (Loopback.isFree(requested)) {
             return requested;
         }
         if (explicit) {
-            throw new IllegalStateException(name + " " + requested + " on " + HOST + " is in use");
+            throw new IllegalStateException(name + " " + requested + " on " + Loopback.HOST + " is in use");
         }
-        return freePort();
-    }
-
-    static boolean isFree(int port) {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(InetAddress.getByName(HOST), port));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Loopback.freePort();
     }
 
     /** Polls the REST API until every vertex of the job is RUNNING. */
@@ -483,7 +458,7 @@ public final class LocalMode implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(HOST, port), 200);
+                s.connect(new InetSocketAddress(Loopback.HOST, port), 200);
             } catch (IOException e) {
                 return; // nothing listens any more: the cluster is down
             }

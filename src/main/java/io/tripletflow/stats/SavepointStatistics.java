@@ -1,7 +1,7 @@
 package io.tripletflow.stats;
 
 import io.tripletflow.job.StreamStatistics;
-import io.tripletflow.kafka.KafkaRecord;
+import io.tripletflow.job.KafkaRecord;
 import io.tripletflow.local.LocalFlinkCluster;
 import java.io.FileNotFoundException;
 import java.io.IOException;

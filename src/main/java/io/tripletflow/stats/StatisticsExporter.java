@@ -1,5 +1,6 @@
 package io.tripletflow.stats;
 
+import io.tripletflow.local.Loopback;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -242,9 +243,9 @@ public final class StatisticsExporter implements AutoCloseable {
     }
 
     public static void main(String[] args) throws Exception {
-        String bootstrap = "127.0.0.1:9092";
+        String bootstrap = Loopback.HOST + ":9092";
         String topic = "mining-statistics";
-        String bind = "127.0.0.1";
+        String bind = Loopback.HOST;
         int port = 9250;
         Duration forget = Duration.ofHours(1);
         for (int i = 0; i < args.length; i++) {

@@ -41,10 +41,6 @@ public final class EmbeddingBatchCodec implements Serializable {
         this(WireBounds.DEFAULT);
     }
 
-    public WireBounds bounds() {
-        return bounds;
-    }
-
     /**
      * Bytes {@link #encode} will produce: {@code 44 + 4N + 4ND}.
      *

@@ -42,10 +42,6 @@ public final class GradientBatchCodec implements Serializable {
         this(WireBounds.DEFAULT);
     }
 
-    public WireBounds bounds() {
-        return bounds;
-    }
-
     /**
      * Bytes {@link #encode} will produce: {@code 64 + 4ND}, plus {@code ceil(N*N/8)} with a mask.
      *

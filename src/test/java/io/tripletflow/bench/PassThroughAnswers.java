@@ -1,7 +1,7 @@
 package io.tripletflow.bench;
 
 import io.tripletflow.job.GradientRecord;
-import io.tripletflow.kafka.KafkaRecord;
+import io.tripletflow.job.KafkaRecord;
 import io.tripletflow.wire.WireFormat;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -5,7 +5,7 @@ import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.cpu.CpuMiningBackend;
 import io.tripletflow.job.TripletFlowJob;
 import io.tripletflow.job.TripletFlowOptions;
-import io.tripletflow.kafka.EmbeddedKafkaBroker;
+import io.tripletflow.local.EmbeddedKafkaBroker;
 import io.tripletflow.local.LocalFlinkCluster;
 import io.tripletflow.wire.EmbeddingBatchCodec;
 import io.tripletflow.wire.WireFormat;

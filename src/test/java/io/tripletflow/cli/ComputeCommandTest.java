@@ -1,5 +1,7 @@
 package io.tripletflow.cli;
 
+import io.tripletflow.engine.miner.MinerKind;
+import io.tripletflow.engine.distance.DistanceKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tripletflow.batch.EmbeddingBatch;
@@ -55,7 +57,7 @@ class ComputeCommandTest {
         assertThat(status).as(err.toString(StandardCharsets.UTF_8)).isZero();
         GradientBatch got = new GradientBatchCodec().decode("trainer-3", Files.readAllBytes(output));
         MiningOptions options = MiningOptions.builder().negNum(3).margin(0.5f)
-                .miner(MiningOptions.MinerKind.SEMI_HARD).distance(MiningOptions.DistanceKind.COSINE).lossWeight(2f).build();
+                .miner(MinerKind.SEMI_HARD).distance(DistanceKind.COSINE).lossWeight(2f).build();
         try (CpuMiningBackend backend = new CpuMiningBackend(options, 1)) {
             MiningResult expected = backend.mine(batch);
             assertThat(got.batchId()).isEqualTo(77);

@@ -2,7 +2,8 @@ package io.tripletflow.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tripletflow.kafka.EmbeddedKafkaBroker;
+import io.tripletflow.local.EmbeddedKafkaBroker;
+import io.tripletflow.local.Loopback;
 import io.tripletflow.testutils.EmbeddedKafkaExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -175,6 +176,6 @@ class DeployScriptsTest {
         }
         assertThat(new String(Files.readAllBytes(Repo.file("deploy/submit.sh")), StandardCharsets.UTF_8))
                 .startsWith("#!/usr/bin/env bash");
-        assertThat(EmbeddedKafkaBroker.HOST).isEqualTo("127.0.0.1");
+        assertThat(EmbeddedKafkaBroker.HOST).isEqualTo(Loopback.HOST).isEqualTo("127.0.0.1");
     }
 }

@@ -2,7 +2,7 @@ package io.tripletflow.deploy;
 
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.job.TripletFlowJob;
-import io.tripletflow.kafka.EmbeddedKafkaBroker;
+import io.tripletflow.local.EmbeddedKafkaBroker;
 import io.tripletflow.local.LocalFlinkCluster;
 import io.tripletflow.testutils.KafkaTestUtils;
 import io.tripletflow.testutils.KafkaTestUtils.KV;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.batch.GradientBatch;
-import io.tripletflow.engine.MiningOptions.DistanceKind;
+import io.tripletflow.engine.distance.DistanceKind;
 import io.tripletflow.engine.MiningOptions.LabelMismatchPolicy;
-import io.tripletflow.engine.MiningOptions.LossKind;
-import io.tripletflow.engine.MiningOptions.MinerKind;
+import io.tripletflow.engine.loss.LossKind;
+import io.tripletflow.engine.miner.MinerKind;
 import io.tripletflow.engine.MiningOptions.PositivesKind;
-import io.tripletflow.engine.MiningOptions.ReductionKind;
+import io.tripletflow.engine.reduction.ReductionKind;
 import io.tripletflow.engine.MiningOptions.RngKind;
 import io.tripletflow.engine.cpu.CpuMiningBackend;
 import io.tripletflow.testutils.RandomBatches;

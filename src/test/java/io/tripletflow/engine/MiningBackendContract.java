@@ -3,10 +3,10 @@ package io.tripletflow.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tripletflow.batch.EmbeddingBatch;
-import io.tripletflow.engine.MiningOptions.DistanceKind;
-import io.tripletflow.engine.MiningOptions.LossKind;
-import io.tripletflow.engine.MiningOptions.MinerKind;
-import io.tripletflow.engine.MiningOptions.ReductionKind;
+import io.tripletflow.engine.distance.DistanceKind;
+import io.tripletflow.engine.loss.LossKind;
+import io.tripletflow.engine.miner.MinerKind;
+import io.tripletflow.engine.reduction.ReductionKind;
 import io.tripletflow.engine.MiningOptions.RngKind;
 import io.tripletflow.testutils.GoldenCases;
 import io.tripletflow.testutils.GoldenCases.GoldenCase;

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.engine.MiningResult;
 import io.tripletflow.engine.cpu.CpuMiningBackend;
-import io.tripletflow.kafka.KafkaRecord;
 import io.tripletflow.testutils.EmbeddingRecords;
 import io.tripletflow.testutils.RandomBatches;
 import io.tripletflow.wire.EmbeddingBatchCodec;

@@ -1,6 +1,6 @@
 package io.tripletflow.testutils;
 
-import io.tripletflow.kafka.EmbeddedKafkaBroker;
+import io.tripletflow.local.EmbeddedKafkaBroker;
 
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;

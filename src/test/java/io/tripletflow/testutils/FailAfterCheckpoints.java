@@ -1,6 +1,6 @@
 package io.tripletflow.testutils;
 
-import io.tripletflow.kafka.KafkaRecord;
+import io.tripletflow.job.KafkaRecord;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;

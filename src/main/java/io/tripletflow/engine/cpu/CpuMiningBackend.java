@@ -7,7 +7,6 @@ import io.tripletflow.engine.InvalidBatchException;
 import io.tripletflow.engine.MiningBackend;
 import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.MiningOptions.PositivesKind;
-import io.tripletflow.engine.MiningOptions.ReductionKind;
 import io.tripletflow.engine.MiningOptions.RngKind;
 import io.tripletflow.engine.MiningResult;
 import io.tripletflow.engine.MiningStatistics;

@@ -1,6 +1,5 @@
 package io.tripletflow.engine.distance;
 
-import io.tripletflow.engine.MiningOptions.DistanceKind;
 
 /**
  * Turns the Gram matrix {@code g[i][j] = dot(f_i, f_j)} into pairwise distances, and the

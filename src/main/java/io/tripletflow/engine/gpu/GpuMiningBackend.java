@@ -8,7 +8,7 @@ import io.tripletflow.engine.BatchRules;
 import io.tripletflow.engine.InvalidBatchException;
 import io.tripletflow.engine.MiningBackend;
 import io.tripletflow.engine.MiningOptions;
-import io.tripletflow.engine.MiningOptions.MinerKind;
+import io.tripletflow.engine.miner.MinerKind;
 import io.tripletflow.engine.MiningOptions.PositivesKind;
 import io.tripletflow.engine.MiningOptions.RngKind;
 import io.tripletflow.engine.MiningResult;

@@ -1,6 +1,5 @@
 package io.tripletflow.engine.loss;
 
-import io.tripletflow.engine.MiningOptions.LossKind;
 
 /**
  * Turns a triplet into loss terms of {@code x = dis(a,p) - dis(y,n) + margin}: {@code y = a} for

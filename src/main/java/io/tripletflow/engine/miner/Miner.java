@@ -1,6 +1,5 @@
 package io.tripletflow.engine.miner;
 
-import io.tripletflow.engine.MiningOptions.MinerKind;
 import io.tripletflow.engine.random.ShuffleRandom;
 
 /**

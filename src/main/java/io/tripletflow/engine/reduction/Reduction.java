@@ -1,6 +1,5 @@
 package io.tripletflow.engine.reduction;
 
-import io.tripletflow.engine.MiningOptions.ReductionKind;
 
 /** Turns the sum of the loss terms into one number: the divisor of loss and gradients. */
 public interface Reduction {

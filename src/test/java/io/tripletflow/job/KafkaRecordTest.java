@@ -1,7 +1,8 @@
-package io.tripletflow.kafka;
+package io.tripletflow.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tripletflow.testutils.KafkaRecordSerializer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.tripletflow.kafka;
+package io.tripletflow.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tripletflow.testutils.KafkaTestUtils;
 import io.tripletflow.testutils.KafkaTestUtils.KV;
 
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,10 +61,7 @@ class EmbeddedKafkaBrokerTest {
 
     @Test
     void honoursAConfiguredPort() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            port = s.getLocalPort();
-        }
+        int port = Loopback.freePort();
         EmbeddedKafkaBroker kafka = new EmbeddedKafkaBroker(port).start();
         try {
             assertThat(kafka.bootstrapServers()).isEqualTo("127.0.0.1:" + port);

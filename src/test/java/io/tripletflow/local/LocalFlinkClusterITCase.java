@@ -1,14 +1,15 @@
-package io.tripletflow.kafka;
+package io.tripletflow.local;
 
+import io.tripletflow.testutils.KafkaRecordSerializer;
+import io.tripletflow.job.KafkaRecordDeserializer;
+import io.tripletflow.testutils.ReverseValue;
+import io.tripletflow.job.KafkaRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tripletflow.local.LocalFlinkCluster;
 import io.tripletflow.testutils.EmbeddedKafkaExtension;
 import io.tripletflow.testutils.KafkaTestUtils;
 import io.tripletflow.testutils.KafkaTestUtils.KV;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -69,7 +70,7 @@ class LocalFlinkClusterITCase {
         }
         KafkaTestUtils.produce(KAFKA.bootstrapServers(), in, input);
 
-        int webPort = freePort();
+        int webPort = Loopback.freePort();
         try (LocalFlinkCluster local = LocalFlinkCluster.builder()
                 .webPort(webPort)
                 .parallelism(2)
@@ -88,7 +89,7 @@ class LocalFlinkClusterITCase {
                             WatermarkStrategy.noWatermarks(), "kafka-in")
                     .map(new Throttle()) // keeps the source running for a few seconds
                     .keyBy(KafkaRecord::keyAsString)
-                    .map(r -> r.withValue(ExactlyOnceKafkaPipelineITCase.reverse(r.value)))
+                    .map(new ReverseValue())
                     .returns(KafkaRecord.class)
                     .sinkTo(KafkaSink.<KafkaRecord>builder()
                             .setBootstrapServers(KAFKA.bootstrapServers())
@@ -153,11 +154,6 @@ class LocalFlinkClusterITCase {
         throw new AssertionError("no 200 from " + url, last);
     }
 
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
-    }
 
     /** Passes records through, 5 ms each (so the job runs for about 3 s). */
     static final class Throttle implements MapFunction<KafkaRecord, KafkaRecord> {

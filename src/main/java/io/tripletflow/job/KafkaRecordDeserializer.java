@@ -1,4 +1,4 @@
-package io.tripletflow.kafka;
+package io.tripletflow.job;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;

@@ -1,5 +1,7 @@
-package io.tripletflow.engine;
+package io.tripletflow.engine.backends;
 
+import io.tripletflow.engine.MiningBackend;
+import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.cpu.CpuMiningBackend;
 import io.tripletflow.engine.gpu.CudaDevice;
 import io.tripletflow.engine.gpu.GpuMiningBackend;

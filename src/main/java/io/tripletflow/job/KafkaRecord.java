@@ -1,4 +1,4 @@
-package io.tripletflow.kafka;
+package io.tripletflow.job;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -41,11 +41,6 @@ public class KafkaRecord {
     /** The UTF-8 stream key of a {@link #keyAsString()} value (the job keys by the latter). */
     public static String streamKeyOf(String keyAsString) {
         return new String(keyAsString.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
-    }
-
-    /** A copy with another value; key, topic, partition, offset and timestamp kept. */
-    public KafkaRecord withValue(byte[] newValue) {
-        return new KafkaRecord(key, newValue, topic, partition, offset, timestamp);
     }
 
     @Override

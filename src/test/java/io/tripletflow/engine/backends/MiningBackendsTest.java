@@ -1,9 +1,11 @@
-package io.tripletflow.engine;
+package io.tripletflow.engine.backends;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.tripletflow.engine.MiningBackend;
+import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.MiningOptions.RngKind;
 import io.tripletflow.engine.gpu.CudaDevice;
 import org.junit.jupiter.api.Test;

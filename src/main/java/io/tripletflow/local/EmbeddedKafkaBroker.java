@@ -1,13 +1,9 @@
-package io.tripletflow.kafka;
+package io.tripletflow.local;
 
-import io.tripletflow.local.TemporaryDirectory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,7 +61,7 @@ import org.apache.kafka.server.common.MetadataVersion;
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /** Host every listener binds to and advertises. */
-    public static final String HOST = "127.0.0.1";
+    public static final String HOST = Loopback.HOST;
 
     /** Default upper bound for transaction timeouts the broker accepts: 1 hour. */
     public static final long DEFAULT_TRANSACTION_MAX_TIMEOUT_MS = TimeUnit.HOURS.toMillis(1);
@@ -118,7 +114,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             return this;
         }
         if (quietLogging) {
-            QuietLogging.apply();
+            QuietLogging.kafka();
         }
         long t0 = System.nanoTime();
         RuntimeException last = null;
@@ -143,10 +139,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        port = requestedPort > 0 ? requestedPort : freePort();
-        controllerPort = requestedControllerPort > 0 ? requestedControllerPort : freePort();
+        port = requestedPort > 0 ? requestedPort : Loopback.freePort();
+        controllerPort = requestedControllerPort > 0 ? requestedControllerPort : Loopback.freePort();
         while (controllerPort == port) {
-            controllerPort = freePort();
+            controllerPort = Loopback.freePort();
         }
         String logDir = dataDir.resolve("log").toAbsolutePath().toString();
 
@@ -374,16 +370,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    /** A port that was free on 127.0.0.1 a moment ago. */
-    static int freePort() {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     /** Options for {@link EmbeddedKafkaBroker}. */
     public static final class Builder {

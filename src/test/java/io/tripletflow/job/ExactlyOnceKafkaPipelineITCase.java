@@ -1,7 +1,9 @@
-package io.tripletflow.kafka;
+package io.tripletflow.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tripletflow.testutils.KafkaRecordSerializer;
+import io.tripletflow.testutils.ReverseValue;
 import io.tripletflow.testutils.EmbeddedKafkaExtension;
 import io.tripletflow.testutils.FailAfterCheckpoints;
 import io.tripletflow.testutils.LoopbackMiniCluster;
@@ -17,7 +19,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -183,7 +184,7 @@ class ExactlyOnceKafkaPipelineITCase {
     private static List<String> expected(List<KV> input) {
         List<String> out = new ArrayList<>(input.size());
         for (KV kv : input) {
-            out.add(str(kv.key()) + "|" + str(reverse(kv.value())));
+            out.add(str(kv.key()) + "|" + str(ReverseValue.reverse(kv.value())));
         }
         return out;
     }
@@ -196,13 +197,6 @@ class ExactlyOnceKafkaPipelineITCase {
         return out;
     }
 
-    static byte[] reverse(byte[] b) {
-        byte[] r = new byte[b.length];
-        for (int i = 0; i < b.length; i++) {
-            r[i] = b[b.length - 1 - i];
-        }
-        return r;
-    }
 
     private static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
@@ -212,12 +206,5 @@ class ExactlyOnceKafkaPipelineITCase {
         return new String(b, StandardCharsets.UTF_8);
     }
 
-    /** Reverses the value bytes. */
-    static final class ReverseValue extends RichMapFunction<KafkaRecord, KafkaRecord> {
-        @Override
-        public KafkaRecord map(KafkaRecord r) {
-            return r.withValue(reverse(r.value));
-        }
-    }
 
 }

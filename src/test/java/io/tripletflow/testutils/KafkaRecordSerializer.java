@@ -1,5 +1,6 @@
-package io.tripletflow.kafka;
+package io.tripletflow.testutils;
 
+import io.tripletflow.job.KafkaRecord;
 import java.util.Objects;
 
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
