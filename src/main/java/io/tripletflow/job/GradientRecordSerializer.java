@@ -1,5 +1,6 @@
 package io.tripletflow.job;
 
+import io.tripletflow.wire.GradientsTopic;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -15,22 +16,19 @@ public final class GradientRecordSerializer implements KafkaRecordSerializationS
     public static final String BATCH_ID_HEADER = "batch-id";
     public static final String MODEL_STEP_HEADER = "model-step";
 
-    private final String topicTemplate;
+    private final GradientsTopic topic;
 
-    public GradientRecordSerializer(String topicTemplate) {
-        this.topicTemplate = topicTemplate;
+    public GradientRecordSerializer(GradientsTopic topic) {
+        this.topic = topic;
     }
 
-    public static String topicFor(String template, String streamKey) {
-        return template.replace("{key}", streamKey);
-    }
 
     @Override
     public ProducerRecord<byte[], byte[]> serialize(GradientRecord r, KafkaSinkContext context, Long timestamp) {
         RecordHeaders headers = new RecordHeaders();
         headers.add(BATCH_ID_HEADER, Long.toString(r.batchId).getBytes(StandardCharsets.UTF_8));
         headers.add(MODEL_STEP_HEADER, Long.toString(r.modelStep).getBytes(StandardCharsets.UTF_8));
-        return new ProducerRecord<>(topicFor(topicTemplate, r.streamKey), null, timestamp,
+        return new ProducerRecord<>(topic.forKey(r.streamKey), null, timestamp,
                 r.streamKey.getBytes(StandardCharsets.UTF_8), r.value, headers);
     }
 }

@@ -1,10 +1,10 @@
 package io.tripletflow.job;
 
+import io.tripletflow.wire.GradientsTopic;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.regex.Pattern;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -21,16 +21,12 @@ import org.apache.flink.util.Collector;
 public final class RequireStreamKey extends ProcessFunction<KafkaRecord, KafkaRecord> {
     private static final long serialVersionUID = 1L;
 
-    /** Kafka's legal topic names (at most 249 characters, not "." or ".."). */
-    private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
-
-    /** The gradients topic template, or null when answers do not go to per-key topics. */
-    private final String topicTemplate;
+    private final GradientsTopic gradients;
     private transient Counter deadLetters;
 
     /** @param gradientsTopic the gradients topic (template); keys are checked against it if it contains {@code {key}} */
-    public RequireStreamKey(String gradientsTopic) {
-        this.topicTemplate = gradientsTopic != null && gradientsTopic.contains("{key}") ? gradientsTopic : null;
+    public RequireStreamKey(GradientsTopic gradientsTopic) {
+        this.gradients = gradientsTopic;
     }
 
     @Override
@@ -59,15 +55,12 @@ public final class RequireStreamKey extends ProcessFunction<KafkaRecord, KafkaRe
             deadLetters.inc();
             return;
         }
-        if (topicTemplate != null) {
-            String topic = GradientRecordSerializer.topicFor(topicTemplate, streamKey);
-            if (!TOPIC.matcher(topic).matches() || topic.equals(".") || topic.equals("..")) {
-                ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, "bad-key", describe(record)
-                        + ": field 'stream key' cannot name a Kafka topic in gradients-topic '" + topicTemplate
-                        + "' (topic names are at most 249 of the characters a-z A-Z 0-9 . _ -)"));
-                deadLetters.inc();
-                return;
-            }
+        String illegal = gradients.illegalFor(streamKey);
+        if (illegal != null) {
+            ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, "bad-key",
+                    describe(record) + ": field 'stream key' " + illegal));
+            deadLetters.inc();
+            return;
         }
         out.collect(record);
     }

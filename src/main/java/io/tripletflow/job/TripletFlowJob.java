@@ -3,6 +3,7 @@ package io.tripletflow.job;
 import static io.tripletflow.job.TripletFlowOptions.*;
 
 import io.tripletflow.engine.MiningOptionParser;
+import io.tripletflow.wire.GradientsTopic;
 import io.tripletflow.wire.WireFormat;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -109,12 +110,12 @@ public final class TripletFlowJob {
                 .fromSource(source(conf, stoppingOffsets), WatermarkStrategy.noWatermarks(), "embedding batches")
                 .uid("embedding-batches"));
         SingleOutputStreamOperator<KafkaRecord> keyed = records
-                .process(new RequireStreamKey(conf.get(GRADIENTS_TOPIC))).name("require stream key").uid("require-stream-key");
+                .process(new RequireStreamKey(GradientsTopic.of(conf.get(GRADIENTS_TOPIC)))).name("require stream key").uid("require-stream-key");
         SingleOutputStreamOperator<GradientRecord> mined = keyed
                 .keyBy(KafkaRecord::keyAsString)
                 .process(mine)
                 .name("mine triplets").uid("mine-triplets");
-        mined.sinkTo(sink(conf, "gradients", new GradientRecordSerializer(conf.get(GRADIENTS_TOPIC))))
+        mined.sinkTo(sink(conf, "gradients", new GradientRecordSerializer(GradientsTopic.of(conf.get(GRADIENTS_TOPIC)))))
                 .name("gradients").uid("gradients-sink");
         keyed.getSideOutput(MiningFunction.DEAD_LETTERS)
                 .union(mined.getSideOutput(MiningFunction.DEAD_LETTERS))

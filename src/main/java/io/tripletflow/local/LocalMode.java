@@ -14,6 +14,7 @@ import io.tripletflow.job.DeliveryMode;
 import io.tripletflow.job.TripletFlowJob;
 import io.tripletflow.job.TripletFlowOptions;
 import io.tripletflow.trainer.TrainerClient;
+import io.tripletflow.wire.GradientsTopic;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -141,10 +142,10 @@ public final class LocalMode implements AutoCloseable {
         topics = new Topics(embeddings, conf.get(GRADIENTS_TOPIC), conf.get(DEAD_LETTER_TOPIC), conf.get(STATISTICS_TOPIC));
         broker.createTopics(2, embeddings.toArray(new String[0]));
         Set<String> others = new LinkedHashSet<>();
-        if (!topics.gradients.contains("{key}")) {
+        if (!GradientsTopic.of(topics.gradients).perKey()) {
             others.add(topics.gradients);
         } else if (options.trainer()) {
-            others.add(TrainerClient.gradientsTopicFor(topics.gradients, options.demo().streamKey()));
+            others.add(GradientsTopic.of(topics.gradients).forKey(options.demo().streamKey()));
         } // else: created by the job's first answer for each key (auto.create.topics.enable)
         others.add(topics.deadLetters);
         others.add(topics.statistics);

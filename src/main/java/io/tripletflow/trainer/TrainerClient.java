@@ -5,6 +5,7 @@ import io.tripletflow.batch.GradientBatch;
 import io.tripletflow.delivery.Deduplicator;
 import io.tripletflow.wire.EmbeddingBatchCodec;
 import io.tripletflow.wire.GradientBatchCodec;
+import io.tripletflow.wire.GradientsTopic;
 import io.tripletflow.wire.InvalidRecordException;
 import io.tripletflow.wire.WireBounds;
 import io.tripletflow.wire.WireFormat;
@@ -119,7 +120,7 @@ public final class TrainerClient implements GradientService, AutoCloseable {
     }
 
     private final String embeddingsTopic;
-    private final String gradientsTopicTemplate;
+    private final GradientsTopic gradientsTopic;
     private final Set<String> streamKeys;
     private final List<String> gradientTopics;
     private final int maxInFlight;
@@ -146,20 +147,20 @@ public final class TrainerClient implements GradientService, AutoCloseable {
 
     private TrainerClient(Builder b) {
         this.embeddingsTopic = b.embeddingsTopic;
-        this.gradientsTopicTemplate = b.gradientsTopic;
+        this.gradientsTopic = GradientsTopic.of(b.gradientsTopic);
         this.streamKeys = b.streamKeys.isEmpty() ? null : Collections.unmodifiableSet(new LinkedHashSet<>(b.streamKeys));
-        boolean templated = gradientsTopicTemplate.contains("{key}");
+        boolean templated = gradientsTopic.perKey();
         if (templated && streamKeys == null) {
-            throw new IllegalArgumentException("gradients topic '" + gradientsTopicTemplate
+            throw new IllegalArgumentException("gradients topic '" + gradientsTopic
                     + "' depends on the stream key: declare the keys with streamKeys(...)");
         }
         Set<String> topics = new LinkedHashSet<>();
         if (templated) {
             for (String key : streamKeys) {
-                topics.add(gradientsTopicFor(gradientsTopicTemplate, key));
+                topics.add(gradientsTopic.forKey(key));
             }
         } else {
-            topics.add(gradientsTopicTemplate);
+            topics.add(gradientsTopic.toString());
         }
         this.gradientTopics = List.copyOf(topics);
         this.maxInFlight = b.maxInFlight;
@@ -203,10 +204,6 @@ public final class TrainerClient implements GradientService, AutoCloseable {
         return new Builder(bootstrapServers);
     }
 
-    /** The gradient topic of a stream key: {@code {key}} in the template replaced by the key. */
-    public static String gradientsTopicFor(String template, String streamKey) {
-        return template.replace("{key}", streamKey);
-    }
 
     // ---- Submitting
 

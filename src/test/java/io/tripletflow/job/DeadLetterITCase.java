@@ -7,6 +7,7 @@ import static io.tripletflow.job.JobTestSupport.offlineAnswer;
 import static io.tripletflow.job.JobTestSupport.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tripletflow.wire.GradientsTopic;
 import io.tripletflow.testutils.EmbeddedKafkaExtension;
 import io.tripletflow.testutils.LoopbackMiniCluster;
 import io.tripletflow.testutils.EmbeddingRecords;
@@ -140,7 +141,7 @@ class DeadLetterITCase {
         JobTestSupport.Topics topics = new JobTestSupport.Topics("embeddings-" + run,
                 "gradients-" + run + ".{key}", "dead-letters-" + run, "statistics-" + run);
         KAFKA.createTopics(1, topics.embeddings(), topics.deadLetters(), topics.statistics(),
-                GradientRecordSerializer.topicFor(topics.gradients(), "trainer-1"));
+                GradientsTopic.of(topics.gradients()).forKey("trainer-1"));
         Configuration conf = JobTestSupport.jobConfiguration(KAFKA.bootstrapServers(), run, topics);
         RandomBatches random = new RandomBatches(9);
         long now = System.currentTimeMillis();
@@ -166,7 +167,7 @@ class DeadLetterITCase {
         assertThat(JobTestSupport.failovers(cluster, job.getJobID())).as("failovers").isZero();
 
         assertThat(KafkaTestUtils.consumeCommitted(KAFKA.bootstrapServers(),
-                GradientRecordSerializer.topicFor(topics.gradients(), "trainer-1"), 4, Duration.ofSeconds(30)))
+                GradientsTopic.of(topics.gradients()).forKey("trainer-1"), 4, Duration.ofSeconds(30)))
                 .as("answers to the valid key").hasSize(4);
         List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestUtils.consumeCommitted(
                 KAFKA.bootstrapServers(), topics.deadLetters(), 3, Duration.ofSeconds(30));

@@ -2,6 +2,7 @@ package io.tripletflow.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tripletflow.wire.GradientsTopic;
 import io.tripletflow.job.JobTestSupport.Sent;
 import io.tripletflow.testutils.EmbeddedKafkaExtension;
 import io.tripletflow.testutils.FailAfterCheckpoints;
@@ -68,7 +69,7 @@ class ExactlyOnceJobITCase {
         KAFKA.createTopics(2, topics.embeddings());
         KAFKA.createTopics(1, topics.deadLetters(), topics.statistics());
         for (String key : keys) {
-            KAFKA.createTopics(1, GradientRecordSerializer.topicFor(topics.gradients(), key));
+            KAFKA.createTopics(1, GradientsTopic.of(topics.gradients()).forKey(key));
         }
         Configuration conf = JobTestSupport.jobConfiguration(KAFKA.bootstrapServers(), run, topics,
                 "--include-mask", "true", "--delivery-guarantee", "exactly-once");
@@ -83,7 +84,7 @@ class ExactlyOnceJobITCase {
 
         int total = 0;
         for (String key : keys) {
-            String topic = GradientRecordSerializer.topicFor(topics.gradients(), key);
+            String topic = GradientsTopic.of(topics.gradients()).forKey(key);
             List<Sent> expected = sent.stream().filter(s -> s.key().equals(key)).toList();
             List<ConsumerRecord<byte[], byte[]>> got = KafkaTestUtils.consumeCommitted(
                     KAFKA.bootstrapServers(), topic, expected.size(), Duration.ofSeconds(30));
