@@ -17,7 +17,8 @@ import java.util.Locale;
  * <p>{@link #seedCompatible()} is the Caffe layer's own composition; {@link #defaults()} is the
  * streaming default (the same mining, with the counter generator and label-mismatch rejection).
  */
-public final class MiningOptions {
+public final class MiningOptions implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
 
     public enum PositivesKind { PAIRS, ALL }
 

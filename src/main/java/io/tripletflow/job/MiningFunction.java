@@ -60,7 +60,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
     }
 
     private final Settings settings;
-    private final Map<String, String> miningSettings;
+    private final MiningOptions options;
 
     private transient MiningBackend backend;
     private transient EmbeddingBatchCodec embeddings;
@@ -70,14 +70,13 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
     private transient MapState<String, Long> labelPairs;
     private transient ValueState<Long> nextPublish;
 
-    MiningFunction(Settings settings, Map<String, String> miningSettings) {
+    MiningFunction(Settings settings, MiningOptions options) {
         this.settings = settings;
-        this.miningSettings = new LinkedHashMap<>(miningSettings);
+        this.options = options;
     }
 
     @Override
     public void open(OpenContext context) {
-        MiningOptions options = io.tripletflow.engine.MiningOptionParser.parse(MiningOptions.defaults(), miningSettings::get);
         MiningBackends.Choice choice = MiningBackends.create(settings.backend, options, settings.cpuThreads, gpuDevice());
         backend = choice.backend;
         LOG.info("tripletflow mining with {} ({}), {}", backend.describe(), choice.reason, options);

@@ -2,7 +2,6 @@ package io.tripletflow.job;
 
 import static io.tripletflow.job.TripletFlowOptions.*;
 
-import io.tripletflow.engine.MiningOptionParser;
 import io.tripletflow.wire.GradientsTopic;
 import io.tripletflow.wire.WireFormat;
 import java.util.Arrays;
@@ -95,7 +94,7 @@ public final class TripletFlowJob {
      */
     static void build(StreamExecutionEnvironment env, Configuration conf, OffsetsInitializer stoppingOffsets,
                       UnaryOperator<DataStream<KafkaRecord>> afterSource) {
-        build(env, conf, stoppingOffsets, afterSource, new MiningFunction(settings(conf), miningSettings(conf)));
+        build(env, conf, stoppingOffsets, afterSource, new MiningFunction(settings(conf), miningOptions(conf)));
     }
 
     /**
@@ -214,18 +213,5 @@ public final class TripletFlowJob {
         s.allEasyBatches = conf.get(ALL_EASY_BATCHES);
         s.stateTtl = conf.get(STATE_TTL);
         return s;
-    }
-
-    /** The mining options as text, by spec name, for the operator to parse where it runs. */
-    static Map<String, String> miningSettings(Configuration conf) {
-        Map<String, String> values = new LinkedHashMap<>();
-        for (String name : MiningOptionParser.NAMES) {
-            for (ConfigOption<?> option : all()) {
-                if (option.key().equals(PREFIX + name)) {
-                    values.put(name, String.valueOf(conf.get(option)));
-                }
-            }
-        }
-        return values;
     }
 }
