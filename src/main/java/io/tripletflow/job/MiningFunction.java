@@ -12,17 +12,11 @@ import io.tripletflow.wire.InvalidRecordException;
 import io.tripletflow.wire.WireBounds;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -66,9 +60,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
     private transient EmbeddingBatchCodec embeddings;
     private transient GradientBatchCodec gradients;
     private transient MiningMetrics metrics;
-    private transient ValueState<StreamStatistics> statistics;
-    private transient MapState<String, Long> labelPairs;
-    private transient ValueState<Long> nextPublish;
+    private transient StreamState state;
 
     MiningFunction(Settings settings, MiningOptions options) {
         this.settings = settings;
@@ -83,20 +75,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         embeddings = new EmbeddingBatchCodec(settings.bounds);
         gradients = new GradientBatchCodec(settings.bounds);
         metrics = new MiningMetrics(getRuntimeContext().getMetricGroup(), backend.describe(), choice.reason);
-        StateTtlConfig ttl = StateTtlConfig.newBuilder(settings.stateTtl)
-                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                .build();
-        ValueStateDescriptor<StreamStatistics> statisticsDescriptor =
-                new ValueStateDescriptor<>("mining-statistics", StreamStatistics.class);
-        statisticsDescriptor.enableTimeToLive(ttl);
-        MapStateDescriptor<String, Long> pairsDescriptor =
-                new MapStateDescriptor<>("hardest-label-pairs", String.class, Long.class);
-        pairsDescriptor.enableTimeToLive(ttl);
-        ValueStateDescriptor<Long> publishDescriptor = new ValueStateDescriptor<>("next-publish", Long.class);
-        statistics = getRuntimeContext().getState(statisticsDescriptor);
-        labelPairs = getRuntimeContext().getMapState(pairsDescriptor);
-        nextPublish = getRuntimeContext().getState(publishDescriptor);
+        state = StreamState.ofOperator(getRuntimeContext(), settings.stateTtl);
     }
 
     /** The GPU Flink's external resource framework gave this slot ({@code external-resources: gpu}), else the configured one. */
@@ -112,7 +91,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
 
     @Override
     public void processElement(KafkaRecord record, Context ctx, Collector<GradientRecord> out) throws Exception {
-        StreamStatistics stats = statistics.value();
+        StreamStatistics stats = state.statistics.value();
         if (stats == null) {
             stats = new StreamStatistics();
         }
@@ -131,7 +110,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
             if (settings.dropStale) {
                 stats.droppedStaleBatches++;
                 stats.lastStaleness = staleness;
-                statistics.update(stats);
+                state.statistics.update(stats);
                 return;
             }
         }
@@ -149,7 +128,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         long latency = Math.max(0, now - batch.createdMillis());
         metrics.answered(batch.rows(), latency, result.loss(), result.nonZeroHinges(), result.terms());
         stats.add(batch.rows(), result, latency, now, settings.decay, settings.allEasyBatches);
-        statistics.update(stats);
+        state.statistics.update(stats);
         recordLabelPairs(result);
     }
 
@@ -158,22 +137,22 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         ctx.output(DEAD_LETTERS, new DeadLetter(record, reason, detail));
         metrics.deadLetter();
         stats.deadLetters++;
-        statistics.update(stats);
+        state.statistics.update(stats);
     }
 
     /** Keeps the label pairs that supplied the most hard negatives, at most {@code topLabelPairs}. */
     private void recordLabelPairs(MiningResult result) throws Exception {
         for (int[] pair : result.statistics().hardestLabelPairs(settings.topLabelPairs)) {
             String name = pair[0] + "->" + pair[1];
-            Long count = labelPairs.get(name);
+            Long count = state.labelPairs.get(name);
             if (count != null) {
-                labelPairs.put(name, count + pair[2]);
+                state.labelPairs.put(name, count + pair[2]);
                 continue;
             }
             List<String> keys = new ArrayList<>();
             String smallest = null;
             long smallestCount = Long.MAX_VALUE;
-            for (Map.Entry<String, Long> e : labelPairs.entries()) {
+            for (Map.Entry<String, Long> e : state.labelPairs.entries()) {
                 keys.add(e.getKey());
                 if (e.getValue() < smallestCount) {
                     smallestCount = e.getValue();
@@ -181,45 +160,37 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
                 }
             }
             if (keys.size() < settings.topLabelPairs) {
-                labelPairs.put(name, (long) pair[2]);
+                state.labelPairs.put(name, (long) pair[2]);
             } else if (pair[2] > smallestCount) {
-                labelPairs.remove(smallest);
-                labelPairs.put(name, (long) pair[2]);
+                state.labelPairs.remove(smallest);
+                state.labelPairs.put(name, (long) pair[2]);
             }
         }
     }
 
     private void schedulePublication(Context ctx) throws Exception {
-        if (nextPublish.value() == null) {
+        if (state.nextPublish.value() == null) {
             long at = ctx.timerService().currentProcessingTime() + settings.statisticsIntervalMillis;
             ctx.timerService().registerProcessingTimeTimer(at);
-            nextPublish.update(at);
+            state.nextPublish.update(at);
         }
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<GradientRecord> out) throws Exception {
-        StreamStatistics stats = statistics.value();
-        nextPublish.clear();
+        StreamStatistics stats = state.statistics.value();
+        state.nextPublish.clear();
         if (stats == null) {
             return;
         }
-        Map<String, Long> pairs = new LinkedHashMap<>();
-        List<Map.Entry<String, Long>> entries = new ArrayList<>();
-        for (Map.Entry<String, Long> e : labelPairs.entries()) {
-            entries.add(Map.entry(e.getKey(), e.getValue()));
-        }
-        entries.sort((a, b) -> Long.compare(b.getValue(), a.getValue()));
-        for (Map.Entry<String, Long> e : entries) {
-            pairs.put(e.getKey(), e.getValue());
-        }
+        Map<String, Long> pairs = state.labelPairsByCount();
         String streamKey = KafkaRecord.streamKeyOf(ctx.getCurrentKey());
         ctx.output(STATISTICS, new StatisticsReport(streamKey, stats.toJson(streamKey, pairs, timestamp)));
         // Idle keys stop publishing until their next batch (and expire with the state TTL).
         if (stats.lastBatchMillis >= timestamp - settings.statisticsIntervalMillis) {
             long at = timestamp + settings.statisticsIntervalMillis;
             ctx.timerService().registerProcessingTimeTimer(at);
-            nextPublish.update(at);
+            state.nextPublish.update(at);
         }
     }
 

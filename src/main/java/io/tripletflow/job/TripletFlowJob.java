@@ -113,7 +113,7 @@ public final class TripletFlowJob {
         SingleOutputStreamOperator<GradientRecord> mined = keyed
                 .keyBy(KafkaRecord::keyAsString)
                 .process(mine)
-                .name("mine triplets").uid("mine-triplets");
+                .name("mine triplets").uid(StreamState.OPERATOR_UID);
         mined.sinkTo(sink(conf, "gradients", new GradientRecordSerializer(GradientsTopic.of(conf.get(GRADIENTS_TOPIC)))))
                 .name("gradients").uid("gradients-sink");
         keyed.getSideOutput(MiningFunction.DEAD_LETTERS)

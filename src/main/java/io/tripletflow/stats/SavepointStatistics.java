@@ -1,5 +1,6 @@
 package io.tripletflow.stats;
 
+import io.tripletflow.job.StreamState;
 import io.tripletflow.job.StreamStatistics;
 import io.tripletflow.job.KafkaRecord;
 import io.tripletflow.local.LocalFlinkCluster;
@@ -7,19 +8,12 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
@@ -50,10 +44,7 @@ import org.apache.flink.util.Collector;
  */
 public final class SavepointStatistics {
     /** The uid of the mining operator in {@code TripletFlowJob}. */
-    public static final String MINING_UID = "mine-triplets";
-    static final String STATISTICS_STATE = "mining-statistics";
-    static final String LABEL_PAIRS_STATE = "hardest-label-pairs";
-    static final String NEXT_PUBLISH_STATE = "next-publish";
+    public static final String MINING_UID = StreamState.OPERATOR_UID;
 
     private SavepointStatistics() {}
 
@@ -111,13 +102,11 @@ public final class SavepointStatistics {
         return p.toUri().toString();
     }
 
-    /** One stream key's state as JSON. Descriptors as in MiningFunction (names, types, TTL on). */
+    /** One stream key's state as JSON, read through the operator's own state declaration. */
     static final class Reader extends KeyedStateReaderFunction<String, String> {
         private static final long serialVersionUID = 1L;
         private final long nowMillis;
-        private transient ValueState<StreamStatistics> statistics;
-        private transient MapState<String, Long> labelPairs;
-        private transient ValueState<Long> nextPublish;
+        private transient StreamState state;
 
         Reader(long nowMillis) {
             this.nowMillis = nowMillis;
@@ -125,39 +114,17 @@ public final class SavepointStatistics {
 
         @Override
         public void open(OpenContext context) {
-            // TTL must be on for the TTL-wrapped serializers to match; its length only decides
-            // what counts as expired, and expired-but-present state is returned anyway.
-            StateTtlConfig ttl = StateTtlConfig.newBuilder(Duration.ofDays(36500))
-                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                    .setStateVisibility(StateTtlConfig.StateVisibility.ReturnExpiredIfNotCleanedUp)
-                    .build();
-            ValueStateDescriptor<StreamStatistics> statisticsDescriptor =
-                    new ValueStateDescriptor<>(STATISTICS_STATE, StreamStatistics.class);
-            statisticsDescriptor.enableTimeToLive(ttl);
-            MapStateDescriptor<String, Long> pairsDescriptor =
-                    new MapStateDescriptor<>(LABEL_PAIRS_STATE, String.class, Long.class);
-            pairsDescriptor.enableTimeToLive(ttl);
-            statistics = getRuntimeContext().getState(statisticsDescriptor);
-            labelPairs = getRuntimeContext().getMapState(pairsDescriptor);
-            nextPublish = getRuntimeContext().getState(new ValueStateDescriptor<>(NEXT_PUBLISH_STATE, Long.class));
+            state = StreamState.ofReader(getRuntimeContext());
         }
 
         @Override
         public void readKey(String key, Context ctx, Collector<String> out) throws Exception {
-            StreamStatistics stats = statistics.value();
+            StreamStatistics stats = state.statistics();
             if (stats == null) {
                 return; // only a timer or label pairs left: nothing to show
             }
-            List<Map.Entry<String, Long>> entries = new ArrayList<>();
-            for (Map.Entry<String, Long> e : labelPairs.entries()) {
-                entries.add(Map.entry(e.getKey(), e.getValue()));
-            }
-            entries.sort((a, b) -> a.getValue().equals(b.getValue())
-                    ? a.getKey().compareTo(b.getKey()) : Long.compare(b.getValue(), a.getValue()));
-            Map<String, Long> pairs = new LinkedHashMap<>();
-            entries.forEach(e -> pairs.put(e.getKey(), e.getValue()));
-            String json = stats.toJson(KafkaRecord.streamKeyOf(key), pairs, nowMillis);
-            Long next = nextPublish.value();
+            String json = stats.toJson(KafkaRecord.streamKeyOf(key), state.labelPairsByCount(), nowMillis);
+            Long next = state.nextPublish();
             out.collect(json.substring(0, json.length() - 1)
                     + ",\"terms\":" + stats.terms
                     + ",\"next_publish_ms\":" + (next == null ? "null" : next.toString())

@@ -1,0 +1,87 @@
+package io.tripletflow.job;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+
+/**
+ * The keyed state of one stream key, declared once, for the mining operator that writes it and
+ * the savepoint reader ({@code bin/tripletflow stats}) that reads it. Savepoints rest on these
+ * names and types and on the operator's uid: {@code StatisticsSavepointCompatibilityITCase}
+ * restores a savepoint of version 0.1 and breaks when one of them changes.
+ */
+public final class StreamState {
+    /** The uid of the mining operator, which holds this state. */
+    public static final String OPERATOR_UID = "mine-triplets";
+    static final String STATISTICS = "mining-statistics";
+    static final String LABEL_PAIRS = "hardest-label-pairs";
+    static final String NEXT_PUBLISH = "next-publish";
+
+    /** Cumulative and decayed statistics of the key. */
+    final ValueState<StreamStatistics> statistics;
+    /** The label pairs that supplied the most hard negatives, "anchor->negative" to count. */
+    final MapState<String, Long> labelPairs;
+    /** When the key's statistics are published next (a processing-time timer is set for it). */
+    final ValueState<Long> nextPublish;
+
+    private StreamState(RuntimeContext context, StateTtlConfig ttl) {
+        ValueStateDescriptor<StreamStatistics> statisticsDescriptor = new ValueStateDescriptor<>(STATISTICS,
+                StreamStatistics.class);
+        statisticsDescriptor.enableTimeToLive(ttl);
+        MapStateDescriptor<String, Long> pairsDescriptor = new MapStateDescriptor<>(LABEL_PAIRS, String.class, Long.class);
+        pairsDescriptor.enableTimeToLive(ttl);
+        this.statistics = context.getState(statisticsDescriptor);
+        this.labelPairs = context.getMapState(pairsDescriptor);
+        this.nextPublish = context.getState(new ValueStateDescriptor<>(NEXT_PUBLISH, Long.class));
+    }
+
+    /** The operator's view: a key idle for {@code ttl} expires, and expired state is never returned. */
+    static StreamState ofOperator(RuntimeContext context, Duration ttl) {
+        return new StreamState(context, StateTtlConfig.newBuilder(ttl)
+                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                .build());
+    }
+
+    /**
+     * The savepoint reader's view: TTL on, as the serializers must match the operator's, and state
+     * that expired but was not cleaned up yet returned.
+     */
+    public static StreamState ofReader(RuntimeContext context) {
+        return new StreamState(context, StateTtlConfig.newBuilder(Duration.ofDays(36500))
+                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                .setStateVisibility(StateTtlConfig.StateVisibility.ReturnExpiredIfNotCleanedUp)
+                .build());
+    }
+
+    /** The key's statistics, or null when it has none (yet, or any more). */
+    public StreamStatistics statistics() throws Exception {
+        return statistics.value();
+    }
+
+    /** When the key's statistics are published next, or null. */
+    public Long nextPublish() throws Exception {
+        return nextPublish.value();
+    }
+
+    /** The label pairs, most hard negatives first, ties by name. */
+    public Map<String, Long> labelPairsByCount() throws Exception {
+        List<Map.Entry<String, Long>> entries = new ArrayList<>();
+        for (Map.Entry<String, Long> e : labelPairs.entries()) {
+            entries.add(Map.entry(e.getKey(), e.getValue()));
+        }
+        entries.sort((a, b) -> a.getValue().equals(b.getValue())
+                ? a.getKey().compareTo(b.getKey()) : Long.compare(b.getValue(), a.getValue()));
+        Map<String, Long> pairs = new LinkedHashMap<>();
+        entries.forEach(e -> pairs.put(e.getKey(), e.getValue()));
+        return pairs;
+    }
+}
