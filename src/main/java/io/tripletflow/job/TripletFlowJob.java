@@ -76,8 +76,17 @@ public final class TripletFlowJob {
             }
             conf.setString(key, args[++i]);
         }
-        // Fail at submission, not in a task: every mining option must parse, and the delivery mode
-        // must be able to keep its promise with them.
+        // Fail at submission, not in a task: every option must parse, and the delivery mode must be
+        // able to keep its promise with the mining options.
+        for (ConfigOption<?> option : known.values()) {
+            try {
+                conf.get(option);
+            } catch (IllegalArgumentException e) {
+                Throwable why = e.getCause() != null ? e.getCause() : e;
+                throw new IllegalArgumentException("--" + option.key().substring(PREFIX.length()) + ": "
+                        + why.getMessage(), e);
+            }
+        }
         deliveryMode(conf).checkReplayable(miningOptions(conf));
         return conf;
     }
@@ -144,13 +153,7 @@ public final class TripletFlowJob {
     static KafkaSource<KafkaRecord> source(Configuration conf, OffsetsInitializer stoppingOffsets) {
         List<String> topics = Arrays.stream(conf.get(EMBEDDINGS_TOPICS).split(","))
                 .map(String::trim).filter(t -> !t.isEmpty()).toList();
-        OffsetsInitializer start;
-        switch (conf.get(STARTING_OFFSETS).toLowerCase(Locale.ROOT)) {
-            case "earliest": start = OffsetsInitializer.earliest(); break;
-            case "latest": start = OffsetsInitializer.latest(); break;
-            case "committed-or-earliest": start = OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST); break;
-            default: throw new IllegalArgumentException("starting-offsets must be committed-or-earliest, earliest or latest");
-        }
+        OffsetsInitializer start = conf.get(STARTING_OFFSETS).initializer();
         KafkaSourceBuilder<KafkaRecord> builder = KafkaSource.<KafkaRecord>builder()
                 .setBootstrapServers(conf.get(BOOTSTRAP_SERVERS))
                 .setTopics(topics)
@@ -191,7 +194,7 @@ public final class TripletFlowJob {
     }
 
     static DeliveryMode deliveryMode(Configuration conf) {
-        return DeliveryMode.of(conf.get(DELIVERY_GUARANTEE));
+        return conf.get(DELIVERY_GUARANTEE);
     }
 
     static MiningFunction.Settings settings(Configuration conf) {
@@ -202,11 +205,7 @@ public final class TripletFlowJob {
         s.bounds = wireBounds(conf);
         s.includeMask = conf.get(INCLUDE_MASK);
         s.maxStaleness = conf.get(MAX_STALENESS);
-        String onStale = conf.get(ON_STALE).toLowerCase(Locale.ROOT);
-        if (!onStale.equals("answer") && !onStale.equals("drop")) {
-            throw new IllegalArgumentException("on-stale must be answer or drop, got '" + onStale + "'");
-        }
-        s.dropStale = onStale.equals("drop");
+        s.dropStale = conf.get(ON_STALE) == OnStale.DROP;
         s.statisticsIntervalMillis = conf.get(STATISTICS_INTERVAL).toMillis();
         s.decay = conf.get(STATISTICS_DECAY);
         s.topLabelPairs = conf.get(TOP_LABEL_PAIRS);

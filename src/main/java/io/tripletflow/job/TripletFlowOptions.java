@@ -49,12 +49,12 @@ public final class TripletFlowOptions {
     public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("tripletflow.group-id")
             .stringType().defaultValue("tripletflow").withDescription("Kafka consumer group of the source.");
 
-    public static final ConfigOption<String> STARTING_OFFSETS = ConfigOptions.key("tripletflow.starting-offsets")
-            .stringType().defaultValue("committed-or-earliest")
+    public static final ConfigOption<StartingOffsets> STARTING_OFFSETS = ConfigOptions.key("tripletflow.starting-offsets")
+            .enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED_OR_EARLIEST)
             .withDescription("Where a job without state starts reading: committed-or-earliest, earliest or latest.");
 
-    public static final ConfigOption<String> DELIVERY_GUARANTEE = ConfigOptions.key("tripletflow.delivery-guarantee")
-            .stringType().defaultValue("idempotent")
+    public static final ConfigOption<DeliveryMode> DELIVERY_GUARANTEE = ConfigOptions.key("tripletflow.delivery-guarantee")
+            .enumType(DeliveryMode.class).defaultValue(DeliveryMode.IDEMPOTENT)
             .withDescription("idempotent (answers are written at once and may repeat after a failure, byte for byte "
                     + "but 'computed'; consumers apply each (stream key, batch id) once, e.g. with "
                     + "io.tripletflow.delivery.Deduplicator: exactly-once effect at at-least-once latency; needs rng "
@@ -128,8 +128,8 @@ public final class TripletFlowOptions {
             .longType().defaultValue(-1L)
             .withDescription("Batches more than this many model steps behind the newest seen for their key are "
                     + "stale (-1: never).");
-    public static final ConfigOption<String> ON_STALE = ConfigOptions.key("tripletflow.on-stale")
-            .stringType().defaultValue("answer")
+    public static final ConfigOption<OnStale> ON_STALE = ConfigOptions.key("tripletflow.on-stale")
+            .enumType(OnStale.class).defaultValue(OnStale.ANSWER)
             .withDescription("What happens to a stale batch: answer (and count it) or drop (count it, no answer).");
     public static final ConfigOption<Duration> STATISTICS_INTERVAL = ConfigOptions.key("tripletflow.statistics-interval")
             .durationType().defaultValue(Duration.ofSeconds(10))

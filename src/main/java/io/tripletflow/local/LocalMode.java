@@ -230,7 +230,7 @@ public final class LocalMode implements AutoCloseable {
 
     /** The job's delivery mode ({@code tripletflow.delivery-guarantee}). */
     public DeliveryMode deliveryMode() {
-        return DeliveryMode.of(conf.get(DELIVERY_GUARANTEE));
+        return conf.get(DELIVERY_GUARANTEE);
     }
 
     /** Why the job is no longer running, or null while it runs. */

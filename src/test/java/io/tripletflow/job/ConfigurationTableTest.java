@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.junit.jupiter.api.Test;
 
 /** docs/configuration.md shows exactly the options the code has; arguments map onto them. */
@@ -54,5 +55,32 @@ class ConfigurationTableTest {
                 .hasMessageContaining("neg-num must be >= 1");
         assertThatThrownBy(() -> TripletFlowJob.configuration(cluster, "--no-such-thing", "1"))
                 .hasMessageContaining("unknown option --no-such-thing");
+        assertThatThrownBy(() -> TripletFlowJob.configuration(cluster, "--on-stale", "ignore"))
+                .hasMessageContaining("--on-stale").hasMessageContaining("answer").hasMessageContaining("drop");
+        assertThatThrownBy(() -> TripletFlowJob.configuration(cluster, "--delivery-guarantee", "twice"))
+                .hasMessageContaining("--delivery-guarantee").hasMessageContaining("idempotent");
+    }
+
+    @Test
+    void enumOptionsTakeTheirDocumentedNamesFromArgumentsAndTheCluster() {
+        Configuration cluster = new Configuration();
+        cluster.setString("tripletflow.starting-offsets", "latest");
+        cluster.setString("tripletflow.on-stale", "drop");
+        Configuration conf = TripletFlowJob.configuration(cluster, "--delivery-guarantee", "exactly-once");
+        assertThat(conf.get(TripletFlowOptions.DELIVERY_GUARANTEE)).isEqualTo(DeliveryMode.EXACTLY_ONCE);
+        assertThat(conf.get(TripletFlowOptions.STARTING_OFFSETS)).isEqualTo(StartingOffsets.LATEST);
+        assertThat(conf.get(TripletFlowOptions.ON_STALE)).isEqualTo(OnStale.DROP);
+        assertThat(TripletFlowJob.configuration(new Configuration()).get(TripletFlowOptions.DELIVERY_GUARANTEE))
+                .as("the default").isEqualTo(DeliveryMode.IDEMPOTENT);
+        assertThat(DeliveryMode.IDEMPOTENT.sinkGuarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
+        assertThat(DeliveryMode.EXACTLY_ONCE.sinkGuarantee()).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+    }
+
+    @Test
+    void theIdempotentModeRefusesAGeneratorWhoseReplaysDiffer() {
+        assertThatThrownBy(() -> TripletFlowJob.configuration(new Configuration(), "--rng", "seed-compat"))
+                .hasMessageContaining("delivery-guarantee idempotent needs rng counter");
+        assertThat(TripletFlowJob.configuration(new Configuration(), "--rng", "seed-compat",
+                "--delivery-guarantee", "exactly-once").get(TripletFlowOptions.RNG)).isEqualTo("seed-compat");
     }
 }
