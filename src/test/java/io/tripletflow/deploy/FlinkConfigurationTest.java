@@ -122,6 +122,37 @@ class FlinkConfigurationTest {
         assertThat(conf.get(RestOptions.PORT)).isEqualTo(8081);
     }
 
+    /** What Flink 2.2's own config.yaml gives every Flink JVM on Java 17. */
+    private static final List<String> JAVA_17_OPTIONS = List.of(
+            "--add-exports=java.base/sun.net.util=ALL-UNNAMED", "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+            "--add-exports=jdk.compiler/com.sun.tools.javac.api=ALL-UNNAMED",
+            "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+            "--add-exports=jdk.compiler/com.sun.tools.javac.parser=ALL-UNNAMED",
+            "--add-exports=jdk.compiler/com.sun.tools.javac.tree=ALL-UNNAMED",
+            "--add-exports=jdk.compiler/com.sun.tools.javac.util=ALL-UNNAMED",
+            "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.net=ALL-UNNAMED",
+            "--add-opens=java.base/java.io=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+            "--add-opens=java.base/java.text=ALL-UNNAMED", "--add-opens=java.base/java.time=ALL-UNNAMED",
+            "--add-opens=java.base/java.util=ALL-UNNAMED", "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
+
+    /**
+     * This file replaces Flink's own {@code config.yaml} in a deployment (the compose file mounts
+     * it), so it must carry Flink's Java 17 options itself: without them {@code flink run} of the
+     * job dies in the client ({@code InaccessibleObjectException ... java.util}). What bin/config.sh
+     * gives a Flink JVM is the default options followed by {@code env.java.opts.all}.
+     */
+    @Test
+    void everyFlinkJvmGetsFlinksJava17OptionsAndTheVectorModule() {
+        String jvm = conf.getString("env.java.default-opts.all", "") + " " + conf.getString("env.java.opts.all", "");
+        List<String> options = List.of(jvm.trim().split("\\s+"));
+        assertThat(options).as("the JVM options of every Flink process").containsAll(JAVA_17_OPTIONS);
+        assertThat(jvm).contains("--add-modules jdk.incubator.vector");
+    }
+
     @Test
     void prometheusReporterIsConfigured() throws Exception {
         String factory = conf.getString("metrics.reporter.prom.factory.class", null);
