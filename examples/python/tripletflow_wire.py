@@ -37,9 +37,9 @@ CRC_BYTES = 4
 MASK_FLAG = 1
 
 # WireBounds.DEFAULT of the Java codecs; the job's own bounds (tripletflow.max-rows, ...) may be smaller.
-DEFAULT_MAX_ROWS = 65536
-DEFAULT_MAX_DIMENSION = 65536
-DEFAULT_MAX_RECORD_BYTES = 256 << 20
+DEFAULT_MAX_ROWS = 8192
+DEFAULT_MAX_DIMENSION = 4096
+DEFAULT_MAX_RECORD_BYTES = 64 << 20
 
 _EMBEDDING_HEADER = struct.Struct("<4sHHqqqii")          # magic, version, flags, batch id, step, created, N, D
 _GRADIENT_HEADER = struct.Struct("<4sHHqqqqiifii")       # ... computed, N, D, loss, selected, non-zero hinges

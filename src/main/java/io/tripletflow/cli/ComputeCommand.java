@@ -4,11 +4,13 @@ import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.batch.GradientBatch;
 import io.tripletflow.engine.InvalidBatchException;
 import io.tripletflow.engine.MiningOptionParser;
+import io.tripletflow.engine.OptionText;
 import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.MiningResult;
 import io.tripletflow.engine.cpu.CpuMiningBackend;
 import io.tripletflow.wire.EmbeddingBatchCodec;
 import io.tripletflow.wire.GradientBatchCodec;
+import io.tripletflow.wire.WireBounds;
 import io.tripletflow.wire.InvalidRecordException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -31,7 +33,8 @@ final class ComputeCommand {
     private ComputeCommand() {}
 
     static int run(String[] args, int from, PrintStream out, PrintStream err) throws IOException {
-        List<String> names = new ArrayList<>(List.of("input", "output", "stream-key", "threads"));
+        List<String> names = new ArrayList<>(List.of("input", "output", "stream-key", "threads",
+                "max-rows", "max-dimension", "max-record-bytes"));
         names.addAll(MiningOptionParser.NAMES);
         CommandLine line = new CommandLine(args, from, Set.of("mask"), names);
         Path input = Paths.get(line.require("input"));
@@ -40,9 +43,16 @@ final class ComputeCommand {
         MiningOptions options = MiningOptionParser.parse(MiningOptions.defaults(), line::get);
         int threads = line.get("threads") == null ? Runtime.getRuntime().availableProcessors()
                 : Integer.parseInt(line.get("threads"));
+        // The job's bounds, and its option names: what compute answers, the job answers.
+        WireBounds bounds = new WireBounds(
+                line.get("max-rows") == null ? WireBounds.DEFAULT.maxRows() : OptionText.integer("max-rows", line.get("max-rows")),
+                line.get("max-dimension") == null ? WireBounds.DEFAULT.maxDimension()
+                        : OptionText.integer("max-dimension", line.get("max-dimension")),
+                line.get("max-record-bytes") == null ? WireBounds.DEFAULT.maxRecordBytes()
+                        : OptionText.integer("max-record-bytes", line.get("max-record-bytes")));
         EmbeddingBatch batch;
         try {
-            batch = new EmbeddingBatchCodec().decode(streamKey, Files.readAllBytes(input));
+            batch = new EmbeddingBatchCodec(bounds).decode(streamKey, Files.readAllBytes(input));
         } catch (InvalidRecordException e) {
             err.println("invalid input " + input + ": " + e.getMessage() + " [reason " + e.reason().code() + "]");
             return INVALID_INPUT;
@@ -50,7 +60,7 @@ final class ComputeCommand {
         try (CpuMiningBackend backend = new CpuMiningBackend(options, threads)) {
             MiningResult result = backend.mine(batch);
             GradientBatch gradients = result.toGradientBatch(batch, System.currentTimeMillis(), line.flag("mask"));
-            Files.write(output, new GradientBatchCodec().encode(gradients));
+            Files.write(output, new GradientBatchCodec(bounds).encode(gradients));
             out.println(result.statistics().toJson());
             return 0;
         } catch (InvalidBatchException e) {

@@ -44,6 +44,7 @@ public final class TripletFlow {
                 "           --miner rank-hard|semi-hard|batch-hard|batch-all --positives pairs|all",
                 "           --loss double-hinge|hinge|soft --reduction seed|mean-nonzero|mean",
                 "           --rng counter|seed-compat --rng-seed 1 --on-label-mismatch reject|skip-anchor|seed]",
+                "          [--max-rows 8192 --max-dimension 4096 --max-record-bytes 67108864]  (the job's bounds)",
                 "      one batch file (wire format v1) in, its gradient batch out, statistics printed",
                 "  bench [--n N] [--d D] [--repetitions R] [--json]",
                 "      ms per batch and GFLOP/s of the CPU backend beside the plain port of the seed",

@@ -114,11 +114,12 @@ public final class TripletFlowOptions {
     // ---- Input bounds
 
     public static final ConfigOption<Integer> MAX_ROWS = ConfigOptions.key("tripletflow.max-rows")
-            .intType().defaultValue(8192).withDescription("Largest N accepted; larger batches are dead letters.");
+            .intType().defaultValue(WireBounds.DEFAULT.maxRows())
+            .withDescription("Largest N accepted; larger batches are dead letters.");
     public static final ConfigOption<Integer> MAX_DIMENSION = ConfigOptions.key("tripletflow.max-dimension")
-            .intType().defaultValue(4096).withDescription("Largest D accepted.");
+            .intType().defaultValue(WireBounds.DEFAULT.maxDimension()).withDescription("Largest D accepted.");
     public static final ConfigOption<Integer> MAX_RECORD_BYTES = ConfigOptions.key("tripletflow.max-record-bytes")
-            .intType().defaultValue(64 << 20).withDescription("Largest record accepted, in bytes. Kafka's own limits "
+            .intType().defaultValue(WireBounds.DEFAULT.maxRecordBytes()).withDescription("Largest record accepted, in bytes. Kafka's own limits "
                     + "(broker/topic message.max.bytes, 1 MB by default; the trainers' max.request.size) must admit "
                     + "the batches and their answers: the job's producers send up to this size plus the mask.");
 

@@ -3,7 +3,7 @@ package io.tripletflow.wire;
 /**
  * A record that fails a check of wire format v1. It names the record, the field and the bound, so
  * the dead-letter entry explains itself, e.g.
- * {@code embedding batch 7 of stream 'trainer-1' (412 bytes): field 'rows' = 70000 exceeds the bound max-rows = 65536}.
+ * {@code embedding batch 7 of stream 'trainer-1' (412 bytes): field 'rows' = 70000 exceeds the bound max-rows = 8192}.
  *
  * <p>Checked on purpose: invalid input is expected in a stream and must be routed, not crash the job.
  */
@@ -40,6 +40,6 @@ public final class InvalidRecordException extends Exception {
     /** What the record held, e.g. {@code 70000} or {@code NaN at row 2, column 3}. */
     public String value() { return value; }
 
-    /** The rule that was crossed, e.g. {@code max-rows = 65536}. */
+    /** The rule that was crossed, e.g. {@code max-rows = 8192}. */
     public String bound() { return bound; }
 }

@@ -24,8 +24,12 @@ public record WireBounds(int maxRows, int maxDimension, int maxRecordBytes) impl
     /** The smallest bound that still admits an empty gradient batch, the larger of the two headers. */
     public static final int MIN_RECORD_BYTES_LIMIT = WireFormat.GRADIENT_HEADER_BYTES + WireFormat.CRC_BYTES;
 
-    /** N up to 65536, D up to 65536, records up to 256 MiB. */
-    public static final WireBounds DEFAULT = new WireBounds(65536, 65536, 256 << 20);
+    /**
+     * N up to 8192, D up to 4096, records up to 64 MiB: the job's defaults
+     * ({@code tripletflow.max-rows}, {@code max-dimension}, {@code max-record-bytes}), so that a
+     * trainer's encoder, {@code bin/tripletflow compute} and the job accept the same batches.
+     */
+    public static final WireBounds DEFAULT = new WireBounds(8192, 4096, 64 << 20);
 
     public WireBounds {
         requireWithin("max-rows", maxRows, 1, MAX_ROWS_OR_DIMENSION_LIMIT);

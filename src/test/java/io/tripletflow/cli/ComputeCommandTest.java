@@ -11,7 +11,9 @@ import io.tripletflow.engine.MiningResult;
 import io.tripletflow.engine.cpu.CpuMiningBackend;
 import io.tripletflow.testutils.RandomBatches;
 import io.tripletflow.wire.EmbeddingBatchCodec;
+import io.tripletflow.job.TripletFlowOptions;
 import io.tripletflow.wire.GradientBatchCodec;
+import io.tripletflow.wire.WireBounds;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -87,6 +89,32 @@ class ComputeCommandTest {
         assertThat(status).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("field 'crc'").contains("[reason bad-crc]");
         assertThat(dir.resolve("o.bin")).doesNotExist();
+    }
+
+    /**
+     * compute uses the job's bounds and option names: a batch the job would dead-letter for its
+     * size (N above tripletflow.max-rows' default) is refused here too, and answered once the bound
+     * is raised the way the job's is.
+     */
+    @Test
+    void theJobsBoundsApply() throws Exception {
+        int n = TripletFlowOptions.MAX_ROWS.defaultValue() + 2;
+        RandomBatches random = new RandomBatches(3);
+        EmbeddingBatch big = RandomBatches.withIdentity(random.batch(random.pairedLabels(n, 64, 0),
+                random.unitEmbeddings(n, 2), 2), "k", 5);
+        Path input = dir.resolve("big.bin");
+        Files.write(input, new EmbeddingBatchCodec(WireBounds.DEFAULT.withMaxRows(n)).encode(big));
+        Path output = dir.resolve("o.bin");
+
+        assertThat(run("compute", "--input", input.toString(), "--output", output.toString())).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("exceeds the bound max-rows = " + TripletFlowOptions.MAX_ROWS.defaultValue());
+        assertThat(output).doesNotExist();
+
+        assertThat(run("compute", "--input", input.toString(), "--output", output.toString(),
+                "--max-rows", Integer.toString(n), "--threads", "1")).isZero();
+        assertThat(new GradientBatchCodec(WireBounds.DEFAULT.withMaxRows(n)).decode("k", Files.readAllBytes(output))
+                .rows()).isEqualTo(n);
     }
 
     @Test

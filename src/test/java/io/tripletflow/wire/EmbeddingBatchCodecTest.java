@@ -94,10 +94,10 @@ class EmbeddingBatchCodecTest {
         RecordBytes.putI32(record, 32, 70000);
 
         InvalidRecordException e = assertRejected(() -> codec.decode(KEY, record),
-                InvalidRecordReason.ROWS_OUT_OF_BOUNDS, "rows", "max-rows = 65536");
+                InvalidRecordReason.ROWS_OUT_OF_BOUNDS, "rows", "max-rows = 8192");
 
         assertThat(e.getMessage()).isEqualTo("embedding batch " + batchId
-                + " of stream 'trainer-1' (412 bytes): field 'rows' = 70000 exceeds the bound max-rows = 65536");
+                + " of stream 'trainer-1' (412 bytes): field 'rows' = 70000 exceeds the bound max-rows = 8192");
     }
 
     @Test

@@ -130,14 +130,15 @@ class RecordChecksTest {
 
         RecordBytes.putI32(record, kind.rowsOffset, BOUNDS.maxRows() + 1);
         InvalidRecordException above = assertRejected(() -> kind.decode(BOUNDS, KEY, record), ROWS_OUT_OF_BOUNDS,
-                "rows", "max-rows = 65536");
+                "rows", "max-rows = " + BOUNDS.maxRows());
         RecordBytes.putI32(record, kind.rowsOffset, -1);
         assertRejected(() -> kind.decode(BOUNDS, KEY, record), ROWS_OUT_OF_BOUNDS, "rows", "min-rows = 0");
         RecordBytes.putI32(record, kind.rowsOffset, Integer.MIN_VALUE);
         assertRejected(() -> kind.decode(BOUNDS, KEY, record), ROWS_OUT_OF_BOUNDS, "rows", "min-rows = 0");
 
         assertThat(above.getMessage()).isEqualTo(kind.label + " " + batchId + " of stream '" + KEY + "' ("
-                + record.length + " bytes): field 'rows' = 65537 exceeds the bound max-rows = 65536");
+                + record.length + " bytes): field 'rows' = " + (BOUNDS.maxRows() + 1)
+                + " exceeds the bound max-rows = " + BOUNDS.maxRows());
     }
 
     @ParameterizedTest
@@ -147,7 +148,7 @@ class RecordChecksTest {
 
         RecordBytes.putI32(record, kind.dimensionOffset, Integer.MAX_VALUE);
         assertRejected(() -> kind.decode(BOUNDS, KEY, record), DIMENSION_OUT_OF_BOUNDS, "dimension",
-                "max-dimension = 65536");
+                "max-dimension = " + BOUNDS.maxDimension());
         RecordBytes.putI32(record, kind.dimensionOffset, -7);
         assertRejected(() -> kind.decode(BOUNDS, KEY, record), DIMENSION_OUT_OF_BOUNDS, "dimension",
                 "min-dimension = 0");

@@ -8,9 +8,9 @@ import org.junit.jupiter.api.Test;
 class WireBoundsTest {
     @Test
     void defaultsAreTheDocumentedOnes() {
-        assertThat(WireBounds.DEFAULT.maxRows()).isEqualTo(65536);
-        assertThat(WireBounds.DEFAULT.maxDimension()).isEqualTo(65536);
-        assertThat(WireBounds.DEFAULT.maxRecordBytes()).isEqualTo(256 * 1024 * 1024);
+        assertThat(WireBounds.DEFAULT.maxRows()).isEqualTo(8192);
+        assertThat(WireBounds.DEFAULT.maxDimension()).isEqualTo(4096);
+        assertThat(WireBounds.DEFAULT.maxRecordBytes()).isEqualTo(64 * 1024 * 1024);
     }
 
     @Test
@@ -18,7 +18,7 @@ class WireBoundsTest {
         WireBounds bounds = WireBounds.DEFAULT.withMaxRows(10).withMaxDimension(20).withMaxRecordBytes(3000);
 
         assertThat(bounds).isEqualTo(new WireBounds(10, 20, 3000));
-        assertThat(WireBounds.DEFAULT.maxRows()).isEqualTo(65536);
+        assertThat(WireBounds.DEFAULT.maxRows()).isEqualTo(8192);
     }
 
     @Test
