@@ -1,5 +1,7 @@
 package io.tripletflow.engine.gpu;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
@@ -16,6 +18,7 @@ import jcuda.driver.JCudaDriver;
  * {@link LinkageError}s.
  */
 public final class CudaDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(CudaDevice.class);
     private CudaDevice() {}
 
     /** Null when device {@code index} can be used, otherwise why not, in words. */
@@ -33,10 +36,35 @@ public final class CudaDevice {
             }
             return null;
         } catch (LinkageError e) {
-            return "no CUDA driver (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+            // JCuda's message holds the nested stack traces of both load attempts (30-odd lines):
+            // logs, metrics and the dashboard get the one line that says why.
+            LOG.debug("the CUDA driver could not be loaded", e);
+            return "no CUDA driver (" + why(e) + ")";
         } catch (CudaException e) {
             return "CUDA is not usable: " + e.getMessage();
         }
+    }
+
+    /**
+     * One line for a failed load of JCuda's native library: the cause JCuda's loader reports last
+     * (e.g. {@code libcuda.so.1: cannot open shared object file: No such file or directory}), else
+     * the error's first line.
+     */
+    static String why(LinkageError e) {
+        String message = e.getMessage() == null ? "" : e.getMessage();
+        String cause = null;
+        for (String line : message.split("\\R")) {
+            String prefix = "java.lang.UnsatisfiedLinkError: ";
+            if (line.startsWith(prefix)) {
+                cause = line.substring(prefix.length());
+            }
+        }
+        if (cause != null) {
+            int soPath = cause.indexOf(".so: ");
+            return soPath >= 0 && cause.startsWith("/") ? cause.substring(soPath + 5) : cause;
+        }
+        String first = message.lines().findFirst().orElse("");
+        return e.getClass().getSimpleName() + (first.isEmpty() ? "" : ": " + first);
     }
 
     /** The device's name, for logs and metrics. */
