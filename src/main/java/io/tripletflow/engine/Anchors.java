@@ -46,7 +46,7 @@ public final class Anchors {
             if (labels[a + 1] != labels[a]) {
                 stats.recordLabelMismatch();
                 if (options.onLabelMismatch() == LabelMismatchPolicy.REJECT) {
-                    throw new InvalidBatchException(batch.describe(), "labels", "label-mismatch",
+                    throw new InvalidBatchException(batch.describe(), "labels", BatchRule.LABEL_MISMATCH,
                             "positive row " + (a + 1) + " has label " + labels[a + 1] + " but its anchor row " + a
                                     + " has label " + labels[a] + " (on-label-mismatch = reject)");
                 }

@@ -14,7 +14,7 @@ public final class BatchRules {
         float[] f = batch.embeddings();
         for (int i = 0; i < f.length; i++) {
             if (!Float.isFinite(f[i])) {
-                throw new InvalidBatchException(batch.describe(), "embeddings", "non-finite-value",
+                throw new InvalidBatchException(batch.describe(), "embeddings", BatchRule.NON_FINITE_VALUE,
                         "row " + (i / Math.max(1, d)) + ", column " + (i % Math.max(1, d)) + " is " + f[i]
                                 + " (embeddings must be finite)");
             }
@@ -22,7 +22,7 @@ public final class BatchRules {
         if (options.reduction() == ReductionKind.SEED) {
             int count = Reduction.seedCount(options.negNum(), n, options.pairSize());
             if (count == 0) {
-                throw new InvalidBatchException(batch.describe(), "rows", "empty-seed-count",
+                throw new InvalidBatchException(batch.describe(), "rows", BatchRule.EMPTY_SEED_COUNT,
                         "cnt = neg-num * N / pair-size * 2 = " + options.negNum() + " * " + n + " / "
                                 + options.pairSize() + " * 2 = 0 (the seed divides by it: N must be >= pair-size / neg-num)");
             }

@@ -8,22 +8,24 @@ public final class InvalidBatchException extends Exception {
     private static final long serialVersionUID = 1L;
 
     private final String field;
-    private final String reason;
+    private final BatchRule rule;
 
-    /**
-     * @param reason a stable, machine-readable code such as {@code label-mismatch}
-     */
-    public InvalidBatchException(String batch, String field, String reason, String detail) {
+    public InvalidBatchException(String batch, String field, BatchRule rule, String detail) {
         super(batch + ": field '" + field + "': " + detail);
         this.field = field;
-        this.reason = reason;
+        this.rule = rule;
     }
 
     public String field() {
         return field;
     }
 
+    /** The stable code of the broken rule, e.g. {@code label-mismatch}. */
     public String reason() {
-        return reason;
+        return rule.code();
+    }
+
+    public BatchRule rule() {
+        return rule;
     }
 }

@@ -1,6 +1,7 @@
 package io.tripletflow.job;
 
 import io.tripletflow.wire.GradientsTopic;
+import io.tripletflow.wire.InvalidRecordReason;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -37,7 +38,7 @@ public final class RequireStreamKey extends ProcessFunction<KafkaRecord, KafkaRe
     @Override
     public void processElement(KafkaRecord record, Context ctx, Collector<KafkaRecord> out) {
         if (record.key == null || record.key.length == 0) {
-            ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, "missing-key",
+            ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, InvalidRecordReason.MISSING_KEY.code(),
                     describe(record) + ": field 'stream key' is missing (the Kafka record key must be the stream key)"));
             deadLetters.inc();
             return;
@@ -50,14 +51,14 @@ public final class RequireStreamKey extends ProcessFunction<KafkaRecord, KafkaRe
                     .decode(ByteBuffer.wrap(record.key))
                     .toString();
         } catch (CharacterCodingException e) {
-            ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, "bad-key",
+            ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, InvalidRecordReason.BAD_KEY.code(),
                     describe(record) + ": field 'stream key' is not valid UTF-8"));
             deadLetters.inc();
             return;
         }
         String illegal = gradients.illegalFor(streamKey);
         if (illegal != null) {
-            ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, "bad-key",
+            ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, InvalidRecordReason.BAD_KEY.code(),
                     describe(record) + ": field 'stream key' " + illegal));
             deadLetters.inc();
             return;
