@@ -1,5 +1,6 @@
 package io.tripletflow.cli;
 
+import io.tripletflow.config.CommandLine;
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.batch.GradientBatch;
 import io.tripletflow.engine.InvalidBatchException;
@@ -36,7 +37,9 @@ final class ComputeCommand {
         List<String> names = new ArrayList<>(List.of("input", "output", "stream-key", "threads",
                 "max-rows", "max-dimension", "max-record-bytes"));
         names.addAll(MiningOptionParser.NAMES);
-        CommandLine line = new CommandLine(args, from, Set.of("mask"), names);
+        List<String> known = new ArrayList<>(names);
+        known.add("mask");
+        CommandLine line = CommandLine.parse(args, from, Set.of("mask"), names::contains, CommandLine.listing(known));
         Path input = Paths.get(line.require("input"));
         Path output = Paths.get(line.require("output"));
         String streamKey = line.get("stream-key") == null ? "cli" : line.get("stream-key");

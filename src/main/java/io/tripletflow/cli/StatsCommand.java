@@ -1,5 +1,6 @@
 package io.tripletflow.cli;
 
+import io.tripletflow.config.CommandLine;
 import io.tripletflow.stats.SavepointStatistics;
 import io.tripletflow.stats.StatisticsTable;
 import java.io.PrintStream;
@@ -16,7 +17,8 @@ final class StatsCommand {
     private StatsCommand() {}
 
     static int run(String[] args, int from, PrintStream out, PrintStream err) throws Exception {
-        CommandLine cl = new CommandLine(args, from, Set.of("json"), List.of("savepoint", "uid"));
+        CommandLine cl = CommandLine.parse(args, from, Set.of("json"), List.of("savepoint", "uid")::contains,
+                CommandLine.listing(List.of("savepoint", "uid", "json")));
         String path = cl.require("savepoint");
         String uid = cl.get("uid") == null ? SavepointStatistics.MINING_UID : cl.get("uid");
         List<Map<String, Object>> streams = SavepointStatistics.read(path, uid);

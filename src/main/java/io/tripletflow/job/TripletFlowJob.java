@@ -2,6 +2,7 @@ package io.tripletflow.job;
 
 import static io.tripletflow.job.TripletFlowOptions.*;
 
+import io.tripletflow.config.CommandLine;
 import io.tripletflow.wire.GradientsTopic;
 import io.tripletflow.wire.WireFormat;
 import java.util.Arrays;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.ConfigOption;
@@ -64,18 +66,9 @@ public final class TripletFlowJob {
             known.put(option.key(), option);
             cluster.getOptional(option).ifPresent(v -> conf.setString(option.key(), String.valueOf(v)));
         }
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (!arg.startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("expected --option value, got '" + arg + "'");
-            }
-            String name = arg.substring(2);
-            String key = name.startsWith(PREFIX) ? name : PREFIX + name;
-            if (!known.containsKey(key)) {
-                throw new IllegalArgumentException("unknown option --" + name + "; see docs/configuration.md");
-            }
-            conf.setString(key, args[++i]);
-        }
+        CommandLine line = CommandLine.parse(args, 0, Set.of(), name -> known.containsKey(keyOf(name)),
+                name -> "unknown option --" + name + "; see docs/configuration.md");
+        line.values().forEach((name, value) -> conf.setString(keyOf(name), value));
         // Fail at submission, not in a task: every option must parse, and the delivery mode must be
         // able to keep its promise with the mining options.
         for (ConfigOption<?> option : known.values()) {
@@ -89,6 +82,11 @@ public final class TripletFlowJob {
         }
         deliveryMode(conf).checkReplayable(miningOptions(conf));
         return conf;
+    }
+
+    /** An option's key from its command-line name, with or without the prefix. */
+    private static String keyOf(String name) {
+        return name.startsWith(PREFIX) ? name : PREFIX + name;
     }
 
     /** Adds the pipeline to {@code env}. */

@@ -1,11 +1,14 @@
 package io.tripletflow.local;
 
+import io.tripletflow.config.CommandLine;
 import io.tripletflow.engine.OptionText;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,6 +36,10 @@ public final class LocalModeOptions {
     public static final Duration DEFAULT_DURATION = Duration.ofSeconds(60);
     public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(1);
     public static final int DEFAULT_KAFKA_PORT = 9092;
+    /** Local mode's own options (its flags are --forever and --no-trainer); the rest go to the job. */
+    private static final Set<String> OWN = Set.of("duration", "web-port", "kafka-port", "parallelism", "max-in-flight",
+            "batch-rows", "learning-rate", "seed", "stream-key", "progress-interval", "bootstrap-servers",
+            "tripletflow.bootstrap-servers");
 
     private Duration duration = DEFAULT_DURATION;
     private boolean durationGiven;
@@ -57,36 +64,13 @@ public final class LocalModeOptions {
      * @throws IllegalArgumentException for a malformed value or a lone argument
      */
     public static LocalModeOptions parse(String[] args, int from) {
+        CommandLine line = CommandLine.parse(args, from, Set.of("forever", "no-trainer"), OWN::contains, null);
         LocalModeOptions o = new LocalModeOptions();
-        for (int i = from; i < args.length; i++) {
-            String arg = args[i];
-            if (!arg.startsWith("--") || arg.length() == 2) {
-                throw new IllegalArgumentException("unexpected argument '" + arg + "'");
-            }
-            String name = arg.substring(2);
-            String value = null;
-            int eq = name.indexOf('=');
-            if (eq >= 0) {
-                value = name.substring(eq + 1);
-                name = name.substring(0, eq);
-            }
-            switch (name) {
-                case "forever":
-                    o.forever = value == null || Boolean.parseBoolean(value);
-                    continue;
-                case "no-trainer":
-                    o.trainer = !(value == null || Boolean.parseBoolean(value));
-                    continue;
-                default:
-                    break;
-            }
-            if (value == null) {
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("--" + name + " needs a value");
-                }
-                value = args[++i];
-            }
-            switch (name) {
+        o.forever = line.flag("forever");
+        o.trainer = line.get("no-trainer") == null || !line.flag("no-trainer");
+        for (Map.Entry<String, String> e : line.values().entrySet()) {
+            String value = e.getValue();
+            switch (e.getKey()) {
                 case "duration": o.duration(parseDuration("duration", value)); break;
                 case "web-port": o.webPort(port("web-port", value)); break;
                 case "kafka-port": o.kafkaPort(port("kafka-port", value)); break;
@@ -102,10 +86,10 @@ public final class LocalModeOptions {
                     throw new IllegalArgumentException("local mode runs its own Kafka broker; use --kafka-port "
                             + "to choose its port, or run the job on a cluster to use another broker");
                 default:
-                    o.jobArgs.add("--" + name);
-                    o.jobArgs.add(value);
+                    break; // flags
             }
         }
+        o.jobArgs.addAll(line.passedOn()); // every other option is the job's, which rejects unknown ones
         return o;
     }
 
