@@ -16,7 +16,7 @@ docker-compose.yml the defaults fit (Kafka on 127.0.0.1:9092, topics embeddings 
 
 With the job's idempotent delivery (tripletflow.delivery-guarantee, the default) an answer is written
 at once, and after a failure may be written again: each (stream key, batch id) is applied once, the
-first time ``tripletflow_dedup.Deduplicator`` sees it; replays are dropped and counted. The clients
+first time ``tripletflow.dedup.Deduplicator`` sees it; replays are dropped and counted. The clients
 are tuned for latency (no producer linger, short broker fetch waits, short polls). Gradients are read
 with isolation.level=read_committed, which the idempotent mode does not need and the exactly-once
 mode does: there an answer arrives after the checkpoint that covers it
@@ -38,9 +38,10 @@ import uuid
 import numpy as np
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tripletflow_wire as tw  # noqa: E402
-from tripletflow_dedup import DEFAULT_WINDOW, Deduplicator  # noqa: E402
+# The tripletflow package lives in the repository's python/ directory (no install needed).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "python"))
+from tripletflow import wire as tw  # noqa: E402
+from tripletflow.dedup import DEFAULT_WINDOW, Deduplicator  # noqa: E402
 
 # How long one consumer poll may block when no answer is there. An answer ends the wait at once, and
 # new batches are sent before each poll, so this only paces progress lines and the answer timeout.

@@ -98,7 +98,7 @@ final class LocalCommand {
         if (local.deliveryMode() != DeliveryMode.EXACTLY_ONCE) {
             out.println("  delivery           " + local.deliveryMode() + ": a batch replayed after a failure is answered "
                     + "again; apply each (stream key, batch id) once (io.tripletflow.delivery.Deduplicator, "
-                    + "examples/python/tripletflow_dedup.py)");
+                    + "python/tripletflow/dedup.py)");
         }
         out.println("  dead letters       " + t.deadLetters());
         out.println("  statistics         " + t.statistics() + "   (JSON per stream key)");

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@code examples/python/tripletflow_dedup.py} against {@link Deduplicator}: the same offers (and
+ * {@code python/tripletflow/dedup.py} against {@link Deduplicator}: the same offers (and
  * would-refuse questions) give the same verdicts and the same counters, on in-order ids, replays
  * inside and below the window, reordering, more keys than it keeps, extreme ids, a window of one,
  * and seeded random streams. The offers go to Python in a file, one scenario after another.
@@ -29,7 +29,7 @@ class PythonDeduplicatorTest {
             import sys
             sys.dont_write_bytecode = True
             sys.path.insert(0, sys.argv[1])
-            from tripletflow_dedup import Deduplicator
+            from tripletflow.dedup import Deduplicator
             CODES = {"first": "F", "duplicate": "D", "too-old": "T"}
             rejected = 0
             for bad in ((0, 1), (-1, 1), (1, 0)):
@@ -88,7 +88,7 @@ class PythonDeduplicatorTest {
         Path offers = Files.writeString(dir.resolve("offers.txt"), in, StandardCharsets.UTF_8);
         Path verdicts = dir.resolve("verdicts.txt");
         Python.Result r = Python.run(List.of(Python.PYTHON.toString(), "-c", SCRIPT,
-                PythonWireInteropTest.root().resolve("examples/python").toString(), offers.toString(),
+                PythonWireInteropTest.root().resolve("python").toString(), offers.toString(),
                 verdicts.toString()), Map.of(), 120);
         assertThat(r.exit()).as(r.output()).isZero();
         PYTHON.addAll(Files.readAllLines(verdicts, StandardCharsets.UTF_8));

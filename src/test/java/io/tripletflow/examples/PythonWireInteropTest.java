@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code examples/python/tripletflow_wire.py} against the Java codecs, byte for byte: embedding
+ * {@code python/tripletflow/wire.py} against the Java codecs, byte for byte: embedding
  * batches that Python encodes are the bytes Java encodes and decode in Java; gradient batches that
  * Java encodes decode in Python to the same fields and re-encode to the same bytes; and a corrupted
  * record is rejected by both for the same reason (the checks run in the same order).
@@ -34,7 +34,7 @@ class PythonWireInteropTest {
             import json, os, sys
             import numpy as np
             sys.path.insert(0, sys.argv[1])
-            import tripletflow_wire as tw
+            from tripletflow import wire as tw
             d = sys.argv[2]
             def bits(a):
                 return np.ascontiguousarray(a, "<f4").view("<u4").reshape(-1).tolist()
@@ -155,7 +155,7 @@ class PythonWireInteropTest {
             }
         }
         Python.Result r = Python.run(List.of(Python.PYTHON.toString(), "-c", SCRIPT,
-                root().resolve("examples/python").toString(), dir.toString()), Map.of(), 120);
+                root().resolve("python").toString(), dir.toString()), Map.of(), 120);
         assertThat(r.exit()).as(r.output()).isZero();
         assertThat(r.output()).startsWith("ok ");
     }

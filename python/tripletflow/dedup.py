@@ -6,11 +6,12 @@ The job may write an answer more than once after a failure (its sinks are at-lea
 with the same content but ``computed_ms``; whoever applies each (stream key, batch id) at most once
 sees every batch exactly once::
 
-    from tripletflow_dedup import Deduplicator
+    from tripletflow.dedup import Deduplicator
+    from tripletflow import wire
 
     seen = Deduplicator()                      # window=1024 ids for stream_keys=4096 keys
     msg = consumer.poll(0.01)
-    g = tripletflow_wire.decode_gradient_batch(msg.value())
+    g = wire.decode_gradient_batch(msg.value())
     if seen.first_time(msg.key().decode("utf-8"), g.batch_id):
         apply(g)                               # once per batch, whatever the topic holds
 

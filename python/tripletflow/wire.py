@@ -6,7 +6,8 @@ answers; magic ``TFGB``): little-endian headers, row-major float32 arrays, and t
 key (UTF-8), not part of the value. The layout and the order of the checks follow
 docs/wire-format.md; the Java codecs (io.tripletflow.wire) produce and accept the same bytes.
 
-    import numpy as np, tripletflow_wire as tw
+    import numpy as np
+    from tripletflow import wire as tw
     value = tw.encode_embedding_batch(tw.EmbeddingBatch(batch_id=7, model_step=3, created_ms=tw.now_ms(),
                                                         labels=labels, embeddings=emb))
     producer.produce("embeddings", key=b"trainer-1", value=value)
