@@ -22,6 +22,8 @@ import org.apache.flink.configuration.Configuration;
  */
 public final class TripletFlowOptions {
     public static final String PREFIX = "tripletflow.";
+    /** The mining options' defaults are the engine's: declared once, in {@link MiningOptions#defaults()}. */
+    private static final MiningOptions DEFAULT_MINING = MiningOptions.defaults();
 
     private TripletFlowOptions() {}
 
@@ -86,26 +88,26 @@ public final class TripletFlowOptions {
             .intType().defaultValue(1)
             .withDescription("Threads of each CPU mining operator (parallel subtasks already use the slots).");
 
-    public static final ConfigOption<Integer> NEG_NUM = mining("neg-num", 4, "Negatives selected per anchor.");
-    public static final ConfigOption<Integer> PAIR_SIZE = mining("pair-size", 2,
+    public static final ConfigOption<Integer> NEG_NUM = mining("neg-num", DEFAULT_MINING.negNum(), "Negatives selected per anchor.");
+    public static final ConfigOption<Integer> PAIR_SIZE = mining("pair-size", DEFAULT_MINING.pairSize(),
             "Rows per group; anchor = first row of a group, positive = the next row.");
-    public static final ConfigOption<Float> HARD_RATIO = mining("hard-ratio", 0.5f,
+    public static final ConfigOption<Float> HARD_RATIO = mining("hard-ratio", DEFAULT_MINING.hardRatio(),
             "Share of neg-num taken among the hardest violators.");
-    public static final ConfigOption<Float> RAND_RATIO = mining("rand-ratio", 0.5f,
+    public static final ConfigOption<Float> RAND_RATIO = mining("rand-ratio", DEFAULT_MINING.randRatio(),
             "Share of neg-num taken at random among the rest.");
-    public static final ConfigOption<Float> MARGIN = mining("margin", 1.0f, "Hinge margin.");
-    public static final ConfigOption<Float> LOSS_WEIGHT = mining("loss-weight", 1.0f, "Scales loss and gradients.");
-    public static final ConfigOption<String> DISTANCE = mining("distance", "neg-dot",
+    public static final ConfigOption<Float> MARGIN = mining("margin", DEFAULT_MINING.margin(), "Hinge margin.");
+    public static final ConfigOption<Float> LOSS_WEIGHT = mining("loss-weight", DEFAULT_MINING.lossWeight(), "Scales loss and gradients.");
+    public static final ConfigOption<String> DISTANCE = mining("distance", MiningOptions.optionName(DEFAULT_MINING.distance()),
             "neg-dot, squared-euclidean, euclidean or cosine.");
-    public static final ConfigOption<String> MINER = mining("miner", "rank-hard",
+    public static final ConfigOption<String> MINER = mining("miner", MiningOptions.optionName(DEFAULT_MINING.miner()),
             "rank-hard, semi-hard, batch-hard or batch-all.");
-    public static final ConfigOption<String> POSITIVES = mining("positives", "pairs", "pairs or all.");
-    public static final ConfigOption<String> LOSS = mining("loss", "double-hinge", "double-hinge, hinge or soft.");
-    public static final ConfigOption<String> REDUCTION = mining("reduction", "seed", "seed, mean-nonzero or mean.");
-    public static final ConfigOption<String> RNG = mining("rng", "counter",
+    public static final ConfigOption<String> POSITIVES = mining("positives", MiningOptions.optionName(DEFAULT_MINING.positives()), "pairs or all.");
+    public static final ConfigOption<String> LOSS = mining("loss", MiningOptions.optionName(DEFAULT_MINING.loss()), "double-hinge, hinge or soft.");
+    public static final ConfigOption<String> REDUCTION = mining("reduction", MiningOptions.optionName(DEFAULT_MINING.reduction()), "seed, mean-nonzero or mean.");
+    public static final ConfigOption<String> RNG = mining("rng", MiningOptions.optionName(DEFAULT_MINING.rng()),
             "counter (replay-safe, per stream key and batch id) or seed-compat (MT19937, the Caffe layer's draws).");
-    public static final ConfigOption<Long> RNG_SEED = mining("rng-seed", 1L, "Seed of the generator.");
-    public static final ConfigOption<String> ON_LABEL_MISMATCH = mining("on-label-mismatch", "reject",
+    public static final ConfigOption<Long> RNG_SEED = mining("rng-seed", DEFAULT_MINING.rngSeed(), "Seed of the generator.");
+    public static final ConfigOption<String> ON_LABEL_MISMATCH = mining("on-label-mismatch", MiningOptions.optionName(DEFAULT_MINING.onLabelMismatch()),
             "A positive whose label differs from its anchor's: reject (dead letter), skip-anchor or seed.");
     public static final ConfigOption<Boolean> INCLUDE_MASK = ConfigOptions.key("tripletflow.include-mask")
             .booleanType().defaultValue(false)

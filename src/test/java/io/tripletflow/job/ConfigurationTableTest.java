@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.flink.configuration.ConfigOption;
+import io.tripletflow.engine.MiningOptionParser;
+import io.tripletflow.engine.MiningOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.junit.jupiter.api.Test;
@@ -74,6 +76,15 @@ class ConfigurationTableTest {
                 .as("the default").isEqualTo(DeliveryMode.IDEMPOTENT);
         assertThat(DeliveryMode.IDEMPOTENT.sinkGuarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
         assertThat(DeliveryMode.EXACTLY_ONCE.sinkGuarantee()).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+    }
+
+    @Test
+    void everyMiningOptionIsAJobOptionWithTheEnginesDefault() {
+        for (String name : MiningOptionParser.NAMES) {
+            assertThat(TripletFlowOptions.all()).as(name).anyMatch(o -> o.key().equals(TripletFlowOptions.PREFIX + name));
+        }
+        assertThat(TripletFlowOptions.miningOptions(new Configuration()).toString())
+                .isEqualTo(MiningOptions.defaults().toString());
     }
 
     @Test
