@@ -102,6 +102,9 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-rows", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--target", type=float, default=0.95, help="recall@1 needed for exit status 0")
+    ap.add_argument("--until-target", action="store_true",
+                    help="stop as soon as held-out recall@1 reaches --target (checked every second; "
+                         "--seconds is then the time allowed)")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one answer")
     ap.add_argument("--check-dead-letter", action="store_true",
@@ -130,8 +133,9 @@ def main(argv=None) -> int:
             first_id += 1
         criterion = RemoteTripletLoss(client, args.stream_key, mode=args.mode, max_staleness=args.max_staleness,
                                       timeout=args.timeout, first_batch_id=first_id)
-        start = last = time.monotonic()
+        start = last = checked = time.monotonic()
         losses = []
+        reached = None  # (seconds, batches, recall) when held-out recall@1 first reached the target
         while time.monotonic() - start < args.seconds:
             x, y = data.batch(args.batch_rows)
             if args.mode == "sync":
@@ -145,6 +149,14 @@ def main(argv=None) -> int:
                     emb = model(x)
                 criterion(emb, y)
                 losses.extend(p.loss for p in criterion.step(optimizer))
+            if args.until_target and time.monotonic() - checked >= 1:
+                checked = time.monotonic()
+                recall = recall_at_1(model, data.test_x, data.test_y)
+                if recall >= args.target:
+                    reached = (checked - start, criterion.applied, recall)
+                    print(f"reached recall@1 {recall:.3f} >= {args.target} after {reached[0]:.1f} s and "
+                          f"{reached[1]} batches", flush=True)
+                    break
             if time.monotonic() - last >= 5:
                 last = time.monotonic()
                 print(f"progress: {criterion.applied} batches, loss {np.mean(losses[-50:]):.4f}, "
@@ -160,6 +172,8 @@ def main(argv=None) -> int:
           f"staleness mean {s['staleness_mean']:.2f} max {s['staleness_max']}; "
           f"duplicates {cs.duplicate_answers}, unknown {cs.unknown_answers}, dead letters {cs.dead_letters}",
           flush=True)
+    if args.until_target:
+        return 0 if reached is not None else 1
     return 0 if after >= args.target else 1
 
 
