@@ -33,6 +33,11 @@ final class ComputeCommand {
 
     private ComputeCommand() {}
 
+    private static int bound(CommandLine line, String name, int defaultValue) {
+        String v = line.get(name);
+        return v == null ? defaultValue : OptionText.integer(name, v);
+    }
+
     static int run(String[] args, int from, PrintStream out, PrintStream err) throws IOException {
         List<String> names = new ArrayList<>(List.of("input", "output", "stream-key", "threads",
                 "max-rows", "max-dimension", "max-record-bytes"));
@@ -47,12 +52,9 @@ final class ComputeCommand {
         int threads = line.get("threads") == null ? Runtime.getRuntime().availableProcessors()
                 : Integer.parseInt(line.get("threads"));
         // The job's bounds, and its option names: what compute answers, the job answers.
-        WireBounds bounds = new WireBounds(
-                line.get("max-rows") == null ? WireBounds.DEFAULT.maxRows() : OptionText.integer("max-rows", line.get("max-rows")),
-                line.get("max-dimension") == null ? WireBounds.DEFAULT.maxDimension()
-                        : OptionText.integer("max-dimension", line.get("max-dimension")),
-                line.get("max-record-bytes") == null ? WireBounds.DEFAULT.maxRecordBytes()
-                        : OptionText.integer("max-record-bytes", line.get("max-record-bytes")));
+        WireBounds bounds = new WireBounds(bound(line, "max-rows", WireBounds.DEFAULT.maxRows()),
+                bound(line, "max-dimension", WireBounds.DEFAULT.maxDimension()),
+                bound(line, "max-record-bytes", WireBounds.DEFAULT.maxRecordBytes()));
         EmbeddingBatch batch;
         try {
             batch = new EmbeddingBatchCodec(bounds).decode(streamKey, Files.readAllBytes(input));

@@ -24,8 +24,4 @@ public final class InvalidBatchException extends Exception {
     public String reason() {
         return rule.code();
     }
-
-    public BatchRule rule() {
-        return rule;
-    }
 }

@@ -1,7 +1,6 @@
 package io.tripletflow.job;
 
 import io.tripletflow.engine.MiningOptions;
-import java.util.Locale;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 
 /**
@@ -29,18 +28,6 @@ public enum DeliveryMode {
     DeliveryMode(String text, DeliveryGuarantee sinks) {
         this.text = text;
         this.sinks = sinks;
-    }
-
-    /** The mode a configuration value names (case-insensitive). */
-    public static DeliveryMode of(String value) {
-        String v = value.trim().toLowerCase(Locale.ROOT);
-        for (DeliveryMode m : values()) {
-            if (m.text.equals(v)) {
-                return m;
-            }
-        }
-        throw new IllegalArgumentException("delivery-guarantee must be idempotent, exactly-once or at-least-once, got '"
-                + value + "'");
     }
 
     /** The guarantee of the job's Kafka sinks in this mode. */

@@ -8,7 +8,6 @@ import io.tripletflow.wire.WireFormat;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -28,7 +27,6 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
-import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The tripletflow streaming job: embedding batches from Kafka are keyed by stream key, mined
@@ -80,7 +78,7 @@ public final class TripletFlowJob {
                         + why.getMessage(), e);
             }
         }
-        deliveryMode(conf).checkReplayable(miningOptions(conf));
+        conf.get(DELIVERY_GUARANTEE).checkReplayable(miningOptions(conf));
         return conf;
     }
 
@@ -112,16 +110,17 @@ public final class TripletFlowJob {
                              UnaryOperator<DataStream<KafkaRecord>> afterSource,
                              KeyedProcessFunction<String, KafkaRecord, GradientRecord> mine) {
         configureForLatency(env, conf);
+        GradientsTopic gradientsTopic = GradientsTopic.of(conf.get(GRADIENTS_TOPIC));
         DataStream<KafkaRecord> records = afterSource.apply(env
                 .fromSource(source(conf, stoppingOffsets), WatermarkStrategy.noWatermarks(), "embedding batches")
                 .uid("embedding-batches"));
         SingleOutputStreamOperator<KafkaRecord> keyed = records
-                .process(new RequireStreamKey(GradientsTopic.of(conf.get(GRADIENTS_TOPIC)))).name("require stream key").uid("require-stream-key");
+                .process(new RequireStreamKey(gradientsTopic)).name("require stream key").uid("require-stream-key");
         SingleOutputStreamOperator<GradientRecord> mined = keyed
                 .keyBy(KafkaRecord::keyAsString)
                 .process(mine)
                 .name("mine triplets").uid(StreamState.OPERATOR_UID);
-        mined.sinkTo(sink(conf, "gradients", new GradientRecordSerializer(GradientsTopic.of(conf.get(GRADIENTS_TOPIC)))))
+        mined.sinkTo(sink(conf, "gradients", new GradientRecordSerializer(gradientsTopic)))
                 .name("gradients").uid("gradients-sink");
         keyed.getSideOutput(MiningFunction.DEAD_LETTERS)
                 .union(mined.getSideOutput(MiningFunction.DEAD_LETTERS))
@@ -169,7 +168,7 @@ public final class TripletFlowJob {
     }
 
     static <T> KafkaSink<T> sink(Configuration conf, String name, KafkaRecordSerializationSchema<T> schema) {
-        DeliveryGuarantee guarantee = deliveryMode(conf).sinkGuarantee();
+        DeliveryGuarantee guarantee = conf.get(DELIVERY_GUARANTEE).sinkGuarantee();
         Properties producer = new Properties();
         producer.setProperty("linger.ms", Long.toString(conf.get(PRODUCER_LINGER).toMillis()));
         producer.setProperty("transaction.timeout.ms", Long.toString(conf.get(TRANSACTION_TIMEOUT).toMillis()));
@@ -189,10 +188,6 @@ public final class TripletFlowJob {
     static long largestAnswerBytes(Configuration conf) {
         long mask = conf.get(INCLUDE_MASK) ? WireFormat.maskBytes(conf.get(MAX_ROWS)) : 0;
         return Math.min(Integer.MAX_VALUE, conf.get(MAX_RECORD_BYTES) + 16L + mask + 4096);
-    }
-
-    static DeliveryMode deliveryMode(Configuration conf) {
-        return conf.get(DELIVERY_GUARANTEE);
     }
 
     static MiningFunction.Settings settings(Configuration conf) {

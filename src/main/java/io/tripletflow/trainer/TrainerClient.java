@@ -204,7 +204,6 @@ public final class TrainerClient implements GradientService, AutoCloseable {
         return new Builder(bootstrapServers);
     }
 
-
     // ---- Submitting
 
     /**

@@ -20,9 +20,11 @@ public final class GradientsTopic implements Serializable {
     private static final Pattern LEGAL = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
     private final String template;
+    private final boolean perKey;
 
     private GradientsTopic(String template) {
         this.template = template;
+        this.perKey = template.contains(KEY);
     }
 
     public static GradientsTopic of(String topicOrTemplate) {
@@ -35,12 +37,12 @@ public final class GradientsTopic implements Serializable {
 
     /** Whether each stream key has its own topic. */
     public boolean perKey() {
-        return template.contains(KEY);
+        return perKey;
     }
 
     /** The topic of a stream key's answers. */
     public String forKey(String streamKey) {
-        return template.replace(KEY, streamKey);
+        return perKey ? template.replace(KEY, streamKey) : template;
     }
 
     /**
