@@ -3,7 +3,6 @@ package io.tripletflow.engine.backends;
 import io.tripletflow.engine.MiningBackend;
 import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.cpu.CpuMiningBackend;
-import io.tripletflow.engine.gpu.CudaDevice;
 import io.tripletflow.engine.gpu.GpuMiningBackend;
 import java.util.Locale;
 
@@ -30,26 +29,22 @@ public final class MiningBackends {
         switch (kind.trim().toLowerCase(Locale.ROOT)) {
             case "cpu":
                 return new Choice(new CpuMiningBackend(options, cpuThreads), "backend = cpu");
-            case "gpu": {
-                String unsupported = GpuMiningBackend.unsupported(options);
-                if (unsupported != null) {
-                    throw new IllegalArgumentException("backend = gpu: " + unsupported + "; use backend = auto or cpu");
+            case "gpu":
+                try {
+                    return new Choice(new GpuMiningBackend(options, gpuDevice), "backend = gpu");
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("backend = gpu: " + e.getMessage() + "; use backend = auto or cpu", e);
+                } catch (IllegalStateException e) {
+                    throw new IllegalStateException("backend = gpu, but " + e.getMessage() + "; use backend = auto or cpu", e);
                 }
-                String unavailable = CudaDevice.unavailable(gpuDevice);
-                if (unavailable != null) {
-                    throw new IllegalStateException("backend = gpu, but " + unavailable + "; use backend = auto or cpu");
-                }
-                return new Choice(new GpuMiningBackend(options, gpuDevice), "backend = gpu");
-            }
             case "auto": {
-                String unsupported = GpuMiningBackend.unsupported(options);
-                String why = unsupported != null ? unsupported : CudaDevice.unavailable(gpuDevice);
-                if (why == null) {
-                    try {
-                        return new Choice(new GpuMiningBackend(options, gpuDevice), "backend = auto: GPU device " + gpuDevice);
-                    } catch (RuntimeException | LinkageError e) {
-                        why = "the GPU backend failed to start: " + e;
-                    }
+                String why;
+                try {
+                    return new Choice(new GpuMiningBackend(options, gpuDevice), "backend = auto: GPU device " + gpuDevice);
+                } catch (IllegalArgumentException | IllegalStateException e) {
+                    why = e.getMessage();
+                } catch (RuntimeException | LinkageError e) {
+                    why = "the GPU backend failed to start: " + e;
                 }
                 return new Choice(new CpuMiningBackend(options, cpuThreads), "backend = auto: CPU, because " + why);
             }

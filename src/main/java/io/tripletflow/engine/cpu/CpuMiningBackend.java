@@ -2,16 +2,11 @@ package io.tripletflow.engine.cpu;
 
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.engine.Anchors;
-import io.tripletflow.engine.BatchRules;
-import io.tripletflow.engine.InvalidBatchException;
-import io.tripletflow.engine.MiningBackend;
 import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.MiningOptions.PositivesKind;
 import io.tripletflow.engine.MiningOptions.RngKind;
-import io.tripletflow.engine.MiningResult;
-import io.tripletflow.engine.MiningStatistics;
+import io.tripletflow.engine.MiningStep;
 import io.tripletflow.engine.TripletTerms;
-import io.tripletflow.engine.distance.Distance;
 import io.tripletflow.engine.miner.Miner;
 import io.tripletflow.engine.miner.MinerScratch;
 import io.tripletflow.engine.miner.MiningInput;
@@ -19,7 +14,6 @@ import io.tripletflow.engine.miner.TripletSink;
 import io.tripletflow.engine.random.CounterRandom;
 import io.tripletflow.engine.random.MersenneTwister;
 import io.tripletflow.engine.random.ShuffleRandom;
-import io.tripletflow.engine.reduction.Reduction;
 import java.util.Arrays;
 
 /**
@@ -30,31 +24,23 @@ import java.util.Arrays;
  * <p>Only the ordered pass is sequential, so results do not depend on the thread count; it
  * visits the selected triplets only. Buffers grow to the largest batch seen and are reused.
  */
-public final class CpuMiningBackend implements MiningBackend {
-    private final MiningOptions options;
-    private final Distance distance;
+public final class CpuMiningBackend extends MiningStep {
     private final Miner miner;
-    private final Reduction reduction;
     private final GramKernel kernel;
     private final WorkerPool pool;
-    private final MiningResult result = new MiningResult();
     private final MiningInput input = new MiningInput();
     private final Workspace workspace = new Workspace();
     private final MersenneTwister seedRandom = new MersenneTwister(0);
     private final AnchorWorker[] workers;
-    private final Anchors anchors = new Anchors();
-    private final TripletTerms terms;
+    private Anchors anchors;
 
     public CpuMiningBackend(MiningOptions options) {
         this(options, Runtime.getRuntime().availableProcessors());
     }
 
     public CpuMiningBackend(MiningOptions options, int threads) {
-        this.options = options;
-        this.distance = Distance.of(options.distance());
+        super(options);
         this.miner = Miner.of(options.miner());
-        this.terms = new TripletTerms(options);
-        this.reduction = Reduction.of(options.reduction());
         this.kernel = GramKernels.best();
         this.pool = new WorkerPool(threads);
         this.workers = new AnchorWorker[pool.threads()];
@@ -73,17 +59,10 @@ public final class CpuMiningBackend implements MiningBackend {
     }
 
     @Override
-    public MiningResult mine(EmbeddingBatch batch) throws InvalidBatchException {
+    protected void runKernels(EmbeddingBatch batch, Anchors anchors, TripletTerms terms, float[] gradients) {
         int n = batch.rows();
         int d = batch.dimension();
-        BatchRules.check(batch, options);
-        int seedCount = Reduction.seedCount(options.negNum(), n, options.pairSize());
-        result.reset(n, d);
-        MiningStatistics stats = result.statistics();
-        stats.setHistogramRange(distance.histogramLow(), distance.histogramHigh());
-        if (n == 0) {
-            return result;
-        }
+        this.anchors = anchors;
         Workspace w = workspace;
         w.ensure(n, d, kernel.columnBlock());
         w.load(batch.embeddings(), n, d, distance.normalisesInside());
@@ -94,15 +73,10 @@ public final class CpuMiningBackend implements MiningBackend {
         input.distances = w.matrix;
         input.stride = w.stride;
 
-        int anchorCount = anchors.enumerate(batch, options, stats);
-        mineAnchors(batch, anchorCount);
-        evaluate(batch, anchorCount);
-        int divisor = terms.finish(reduction, seedCount, options.lossWeight());
-        if (divisor != 0) {
-            gradients(batch.embeddings(), n, d, divisor);
-        }
+        mineAnchors(batch, anchors.count());
+        evaluate(batch, anchors.count(), terms);
+        gradients(batch.embeddings(), n, d, gradients);
         w.clearCoefficients(n);
-        return result;
     }
 
     /** Gram entries become distances in place; the diagonal is 0 (the seed never computes it). */
@@ -141,10 +115,9 @@ public final class CpuMiningBackend implements MiningBackend {
     }
 
     /** The ordered pass over the selected triplets (see {@link TripletTerms}), and their coefficients. */
-    private void evaluate(EmbeddingBatch batch, int anchorCount) {
+    private void evaluate(EmbeddingBatch batch, int anchorCount, TripletTerms terms) {
         Workspace w = workspace;
         int[] labels = batch.labels();
-        terms.start(result);
         for (int k = 0; k < anchorCount; k++) {
             int a = anchors.get(k);
             long[] triplets = workers[w.anchorOwner[k]].triplets;
@@ -173,13 +146,11 @@ public final class CpuMiningBackend implements MiningBackend {
         }
     }
 
-    /** Row i of dL/df: alpha_i x_i + sum_j beta_ij x_j, then / divisor * loss-weight. */
-    private void gradients(float[] embeddings, int n, int d, int divisor) {
+    /** Row i of dL/df before the reduction: alpha_i x_i + sum_j beta_ij x_j. */
+    private void gradients(float[] embeddings, int n, int d, float[] out) {
         Workspace w = workspace;
-        float[] out = result.gradients();
         float[] x = distance.normalisesInside() ? w.unit : embeddings;
         float[] s = w.coefficients;
-        float weight = options.lossWeight();
         boolean invariant = distance.translationInvariant();
         pool.run(n, 16, (worker, from, to) -> {
             for (int i = from; i < to; i++) {
@@ -207,9 +178,6 @@ public final class CpuMiningBackend implements MiningBackend {
                 }
                 if (distance.normalisesInside()) {
                     projectThroughNorm(out, gi, x, d, w.norms[i]);
-                }
-                for (int k = 0; k < d; k++) {
-                    out[gi + k] = out[gi + k] / divisor * weight;
                 }
             }
         });

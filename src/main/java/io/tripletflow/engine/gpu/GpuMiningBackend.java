@@ -4,18 +4,13 @@ import static jcuda.driver.JCudaDriver.*;
 
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.engine.Anchors;
-import io.tripletflow.engine.BatchRules;
-import io.tripletflow.engine.InvalidBatchException;
-import io.tripletflow.engine.MiningBackend;
 import io.tripletflow.engine.MiningOptions;
-import io.tripletflow.engine.miner.MinerKind;
 import io.tripletflow.engine.MiningOptions.PositivesKind;
 import io.tripletflow.engine.MiningOptions.RngKind;
-import io.tripletflow.engine.MiningResult;
+import io.tripletflow.engine.MiningStep;
+import io.tripletflow.engine.miner.Miner;
 import io.tripletflow.engine.TripletTerms;
-import io.tripletflow.engine.distance.Distance;
 import io.tripletflow.engine.random.CounterRandom;
-import io.tripletflow.engine.reduction.Reduction;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -49,18 +44,13 @@ import jcuda.driver.CUstream;
  * <p>Every operator has its own stream on the device's primary context, so several slots of one
  * TaskManager share a device.
  */
-public final class GpuMiningBackend implements MiningBackend {
+public final class GpuMiningBackend extends MiningStep {
     static final String PTX_RESOURCE = "/cuda/tripletflow.ptx";
     static final List<String> KERNELS = List.of(
             "gram", "diagonal", "distances", "unit_rows", "mine", "evaluate", "weights", "gradient_product", "finish_rows");
     private static final int TILE = 16;
 
-    private final MiningOptions options;
-    private final Distance distance;
-    private final Reduction reduction;
-    private final TripletTerms terms;
-    private final Anchors anchors = new Anchors();
-    private final MiningResult result = new MiningResult();
+    private final Miner miner;
     private final int deviceIndex;
     private final String deviceName;
     private final CUdevice device = new CUdevice();
@@ -93,18 +83,16 @@ public final class GpuMiningBackend implements MiningBackend {
     }
 
     public GpuMiningBackend(MiningOptions options, int deviceIndex) {
+        super(options);
         String notSupported = unsupported(options);
         if (notSupported != null) {
             throw new IllegalArgumentException(notSupported);
         }
         String unavailable = CudaDevice.unavailable(deviceIndex);
         if (unavailable != null) {
-            throw new IllegalStateException("no GPU for the mining step: " + unavailable);
+            throw new IllegalStateException(unavailable);
         }
-        this.options = options;
-        this.distance = Distance.of(options.distance());
-        this.reduction = Reduction.of(options.reduction());
-        this.terms = new TripletTerms(options);
+        this.miner = Miner.of(options.miner());
         this.deviceIndex = deviceIndex;
         this.deviceName = CudaDevice.name(deviceIndex);
         cuDeviceGet(device, deviceIndex);
@@ -150,28 +138,17 @@ public final class GpuMiningBackend implements MiningBackend {
         return phaseMillis.clone();
     }
 
-    /** Selections each anchor may write: the most its miner can pick. */
-    static int capacity(MiningOptions o, int n) {
-        switch (o.miner()) {
-            case BATCH_HARD: return 1;
-            case SEMI_HARD: return Math.max(1, Math.min(o.negNum(), n));
-            case BATCH_ALL: return Math.max(1, n);
-            default: return Math.max(1, Math.min(n, Math.max(o.negNum(), Math.min(o.hardNum(), o.negNum()) + o.randNum())));
-        }
+    /** Selection slots of each anchor (one positive each on the device): the most its miner can pick. */
+    static int capacity(Miner miner, MiningOptions o, int n) {
+        return miner.pairCapacity(n, o.negNum(), o.hardNum(), o.randNum());
     }
 
     @Override
-    public MiningResult mine(EmbeddingBatch batch) throws InvalidBatchException {
+    protected void runKernels(EmbeddingBatch batch, Anchors anchors, TripletTerms terms, float[] gradients) {
         int n = batch.rows();
         int d = batch.dimension();
-        BatchRules.check(batch, options);
-        result.reset(n, d);
-        result.statistics().setHistogramRange(distance.histogramLow(), distance.histogramHigh());
-        if (n == 0) {
-            return result;
-        }
-        int anchorCount = anchors.enumerate(batch, options, result.statistics());
-        int capacity = capacity(options, n);
+        int anchorCount = anchors.count();
+        int capacity = capacity(miner, options, n);
         cuCtxSetCurrent(context);
         DeviceBuffers b = buffers;
         b.ensure(n, d, capacity);
@@ -206,18 +183,18 @@ public final class GpuMiningBackend implements MiningBackend {
         CUdeviceptr candidates = b.out.withByteOffset(out.candidates);
         CUdeviceptr selected = b.out.withByteOffset(out.selected);
         CUdeviceptr records = b.out.withByteOffset(out.records);
-        CUdeviceptr gradients = b.out.withByteOffset(out.gradients);
+        CUdeviceptr product = b.out.withByteOffset(out.gradients);
         int anchorBlocks = Math.max(1, (anchorCount + 127) / 128);
         if (anchorCount > 0) {
             launch(mine, anchorBlocks, 1, 128, 1, b.gram, n, labels, n, anchorRows, anchorCount,
-                    minerCode(options.miner()), options.margin(), options.negNum(), options.hardNum(), options.randNum(),
+                    options.miner().ordinal(), options.margin(), options.negNum(), options.hardNum(), options.randNum(),
                     batchKey, b.scratch, capacity, selected, selectedCount, candidates);
             launch(evaluate, anchorBlocks, 1, 128, 1, b.gram, n, anchorRows, anchorCount, n,
                     options.loss().ordinal(), options.margin(), selected, selectedCount, capacity, records, b.coefficients);
         }
         launch(weights, n, 1, 256, 1, b.coefficients, b.gram, n, n, options.distance().ordinal(), b.alpha);
-        launch(gradientProduct, (d + TILE - 1) / TILE, tiles, TILE, TILE, b.coefficients, basis, n, d, gradients);
-        launch(finishRows, n, 1, 256, 1, gradients, basis, b.alpha, b.norm, n, d, cosine ? 1 : 0);
+        launch(gradientProduct, (d + TILE - 1) / TILE, tiles, TILE, TILE, b.coefficients, basis, n, d, product);
+        launch(finishRows, n, 1, 256, 1, product, basis, b.alpha, b.norm, n, d, cosine ? 1 : 0);
         cuEventRecord(events[2], stream);
         cuMemcpyDtoHAsync(b.hostOut, b.out, out.bytes, stream);
         cuEventRecord(events[3], stream);
@@ -225,11 +202,10 @@ public final class GpuMiningBackend implements MiningBackend {
         recordPhases();
 
         ByteBuffer host = b.hostOut.getByteBuffer(0, out.bytes).order(ByteOrder.LITTLE_ENDIAN);
-        answer(options, terms, reduction, anchors, batch, result, capacity,
+        feed(terms, anchors, batch.labels(), capacity,
                 slice(host, out.selectedCount).asIntBuffer(), slice(host, out.candidates).asIntBuffer(),
-                slice(host, out.selected).asIntBuffer(), slice(host, out.records).asFloatBuffer(),
-                slice(host, out.gradients).asFloatBuffer());
-        return result;
+                slice(host, out.selected).asIntBuffer(), slice(host, out.records).asFloatBuffer());
+        slice(host, out.gradients).asFloatBuffer().get(gradients, 0, n * d);
     }
 
     private static ByteBuffer slice(ByteBuffer host, long offset) {
@@ -237,16 +213,12 @@ public final class GpuMiningBackend implements MiningBackend {
     }
 
     /**
-     * The host's share of a batch, from what the device wrote: the same ordered pass as the CPU
-     * backend over the selections ({@code selected[k * capacity + t]}, bit 31 = random pick) and
-     * their distances ({@code records}: dis(a,p), dis(a,n), dis(p,n)), then the gradients
-     * ({@code unscaled}, n x d) divided by the reduction's divisor into {@code result}.
+     * The ordered pass over what the device selected ({@code selected[k * capacity + t]}, bit 31 =
+     * random pick; {@code counts[k]} of them for anchor k) with their distances ({@code records}:
+     * dis(a,p), dis(a,n), dis(p,n)), fed to {@code terms} as the CPU backend feeds it.
      */
-    static void answer(MiningOptions options, TripletTerms terms, Reduction reduction, Anchors anchors,
-                       EmbeddingBatch batch, MiningResult result, int capacity, IntBuffer counts, IntBuffer candidates,
-                       IntBuffer selected, FloatBuffer records, FloatBuffer unscaled) {
-        int[] labels = batch.labels();
-        terms.start(result);
+    static void feed(TripletTerms terms, Anchors anchors, int[] labels, int capacity, IntBuffer counts,
+                     IntBuffer candidates, IntBuffer selected, FloatBuffer records) {
         for (int k = 0; k < anchors.count(); k++) {
             int a = anchors.get(k);
             terms.beginAnchor(candidates.get(k));
@@ -259,18 +231,6 @@ public final class GpuMiningBackend implements MiningBackend {
             }
             terms.endAnchor(labels, a);
         }
-        int n = batch.rows();
-        int seedCount = Reduction.seedCount(options.negNum(), n, options.pairSize());
-        int divisor = terms.finish(reduction, seedCount, options.lossWeight());
-        if (divisor != 0) {
-            float[] target = result.gradients();
-            float weight = options.lossWeight();
-            int values = n * batch.dimension();
-            unscaled.get(target, 0, values);
-            for (int i = 0; i < values; i++) {
-                target[i] = target[i] / divisor * weight;
-            }
-        }
     }
 
     private void recordPhases() {
@@ -281,15 +241,6 @@ public final class GpuMiningBackend implements MiningBackend {
         phaseMillis[1] = ms[0];
         cuEventElapsedTime(ms, events[2], events[3]);
         phaseMillis[2] = ms[0];
-    }
-
-    private static int minerCode(MinerKind miner) {
-        switch (miner) {
-            case RANK_HARD: return 0;
-            case SEMI_HARD: return 1;
-            case BATCH_HARD: return 2;
-            default: return 3;
-        }
     }
 
     /** Launches a kernel on this backend's stream; arguments are device pointers, ints, floats or longs. */

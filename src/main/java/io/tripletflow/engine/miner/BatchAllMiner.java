@@ -19,4 +19,10 @@ public final class BatchAllMiner implements Miner {
         }
         return total;
     }
+
+    /** {@inheritDoc} Here: every violating negative. */
+    @Override
+    public int pairCapacity(int candidates, int negNum, int hardNum, int randNum) {
+        return Math.max(1, candidates);
+    }
 }

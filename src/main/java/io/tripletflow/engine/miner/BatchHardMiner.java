@@ -32,4 +32,10 @@ public final class BatchHardMiner implements Miner {
         }
         return negatives;
     }
+
+    /** {@inheritDoc} Here: the one hardest negative. */
+    @Override
+    public int pairCapacity(int candidates, int negNum, int hardNum, int randNum) {
+        return 1;
+    }
 }

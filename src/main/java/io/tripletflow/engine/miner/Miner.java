@@ -17,6 +17,12 @@ public interface Miner {
     int mine(MiningInput in, int anchor, int[] positives, int positiveCount,
              PairRandoms randoms, MinerScratch scratch, TripletSink out);
 
+    /**
+     * The most triplets this miner selects for one anchor-positive pair among {@code candidates}
+     * rows: what a backend that writes selections into fixed slots reserves.
+     */
+    int pairCapacity(int candidates, int negNum, int hardNum, int randNum);
+
     /** The random draws of anchor-positive pairs. */
     interface PairRandoms {
         ShuffleRandom forPair(int anchor, int positive);

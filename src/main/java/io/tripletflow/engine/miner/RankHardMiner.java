@@ -87,4 +87,10 @@ public final class RankHardMiner implements Miner {
         }
         return count;
     }
+
+    /** {@inheritDoc} Here: all violators up to neg-num, or hard-num of the hardest plus rand-num of the rest. */
+    @Override
+    public int pairCapacity(int candidates, int negNum, int hardNum, int randNum) {
+        return Math.max(1, Math.min(candidates, Math.max(negNum, Math.min(hardNum, negNum) + randNum)));
+    }
 }

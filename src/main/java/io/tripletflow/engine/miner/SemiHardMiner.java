@@ -43,4 +43,10 @@ public final class SemiHardMiner implements Miner {
         }
         return total;
     }
+
+    /** {@inheritDoc} Here: up to neg-num semi-hard negatives. */
+    @Override
+    public int pairCapacity(int candidates, int negNum, int hardNum, int randNum) {
+        return Math.max(1, Math.min(negNum, candidates));
+    }
 }

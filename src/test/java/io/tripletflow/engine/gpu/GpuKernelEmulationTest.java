@@ -11,11 +11,11 @@ import io.tripletflow.engine.loss.LossKind;
 import io.tripletflow.engine.miner.MinerKind;
 import io.tripletflow.engine.reduction.ReductionKind;
 import io.tripletflow.engine.MiningResult;
+import io.tripletflow.engine.MiningStep;
+import io.tripletflow.engine.miner.Miner;
 import io.tripletflow.engine.TripletTerms;
 import io.tripletflow.engine.cpu.CpuMiningBackend;
-import io.tripletflow.engine.distance.Distance;
 import io.tripletflow.engine.random.CounterRandom;
-import io.tripletflow.engine.reduction.Reduction;
 import io.tripletflow.testutils.RandomBatches;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -112,17 +112,42 @@ class GpuKernelEmulationTest {
         }
     }
 
-    /** The GPU backend's steps with the kernels in the emulator and the host part from GpuMiningBackend. */
+    /** The shared mining step with the GPU backend's kernels in the emulator and its host part from GpuMiningBackend. */
     private static MiningResult emulate(MiningOptions options, EmbeddingBatch batch) throws Exception {
+        try (EmulatedGpuStep step = new EmulatedGpuStep(options)) {
+            return step.mine(batch);
+        }
+    }
+
+    private static final class EmulatedGpuStep extends MiningStep {
+        EmulatedGpuStep(MiningOptions options) {
+            super(options);
+        }
+
+        @Override
+        protected void runKernels(EmbeddingBatch batch, Anchors anchors, TripletTerms terms, float[] gradients) {
+            try {
+                emulateKernels(options, batch, anchors, terms, gradients);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }
+
+        @Override
+        public String describe() {
+            return "gpu (emulated)";
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    private static void emulateKernels(MiningOptions options, EmbeddingBatch batch, Anchors anchors, TripletTerms terms,
+                                       float[] gradients) throws Exception {
         int n = batch.rows();
         int d = batch.dimension();
-        MiningResult result = new MiningResult();
-        result.reset(n, d);
-        Distance distance = Distance.of(options.distance());
-        result.statistics().setHistogramRange(distance.histogramLow(), distance.histogramHigh());
-        Anchors anchors = new Anchors();
-        int anchorCount = anchors.enumerate(batch, options, result.statistics());
-        int capacity = GpuMiningBackend.capacity(options, n);
+        int anchorCount = anchors.count();
+        int capacity = GpuMiningBackend.capacity(Miner.of(options.miner()), options, n);
         ByteBuffer in = ByteBuffer.allocate(36 + 4 + 8 + 4 * n + 4 * anchorCount + 4 * n * d).order(ByteOrder.LITTLE_ENDIAN);
         in.putInt(n).putInt(d).putInt(anchorCount).putInt(options.distance().ordinal())
                 .putInt(options.miner().ordinal()).putInt(options.loss().ordinal())
@@ -147,11 +172,10 @@ class GpuKernelEmulationTest {
         ByteBuffer candidates = slice(out, 4 + 4L * a, 4L * a);
         ByteBuffer selected = slice(out, 4 + 8L * a, 4L * a * capacity);
         ByteBuffer records = slice(out, 4 + 8L * a + 4L * a * capacity, 12L * a * capacity);
-        ByteBuffer gradients = slice(out, 4 + 8L * a + 16L * a * capacity, 4L * n * d);
-        GpuMiningBackend.answer(options, new TripletTerms(options), Reduction.of(options.reduction()), anchors, batch,
-                result, capacity, counts.asIntBuffer(), candidates.asIntBuffer(), selected.asIntBuffer(),
-                records.asFloatBuffer(), gradients.asFloatBuffer());
-        return result;
+        ByteBuffer product = slice(out, 4 + 8L * a + 16L * a * capacity, 4L * n * d);
+        GpuMiningBackend.feed(terms, anchors, batch.labels(), capacity, counts.asIntBuffer(), candidates.asIntBuffer(),
+                selected.asIntBuffer(), records.asFloatBuffer());
+        product.asFloatBuffer().get(gradients, 0, n * d);
     }
 
     private static ByteBuffer slice(ByteBuffer b, long offset, long length) {
