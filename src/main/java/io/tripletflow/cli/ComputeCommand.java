@@ -4,11 +4,11 @@ import io.tripletflow.config.CommandLine;
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.batch.GradientBatch;
 import io.tripletflow.engine.InvalidBatchException;
-import io.tripletflow.engine.MiningOptionParser;
 import io.tripletflow.engine.OptionText;
 import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.MiningResult;
 import io.tripletflow.engine.cpu.CpuMiningBackend;
+import io.tripletflow.job.TripletFlowOptions;
 import io.tripletflow.wire.EmbeddingBatchCodec;
 import io.tripletflow.wire.GradientBatchCodec;
 import io.tripletflow.wire.WireBounds;
@@ -19,8 +19,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
 
 /**
  * {@code tripletflow compute --input BATCH --output GRADIENTS [--mask] [mining options]}: one
@@ -30,31 +34,41 @@ import java.util.Set;
  */
 final class ComputeCommand {
     static final int INVALID_INPUT = 2;
+    /** compute's own options (and its flag, {@code --mask}). */
+    static final List<String> OWN = List.of("input", "output", "stream-key", "threads");
+    /** The job's input bounds, which compute applies too. */
+    static final List<ConfigOption<?>> BOUNDS = List.of(TripletFlowOptions.MAX_ROWS,
+            TripletFlowOptions.MAX_DIMENSION, TripletFlowOptions.MAX_RECORD_BYTES);
 
     private ComputeCommand() {}
 
-    private static int bound(CommandLine line, String name, int defaultValue) {
-        String v = line.get(name);
-        return v == null ? defaultValue : OptionText.integer(name, v);
-    }
-
     static int run(String[] args, int from, PrintStream out, PrintStream err) throws IOException {
-        List<String> names = new ArrayList<>(List.of("input", "output", "stream-key", "threads",
-                "max-rows", "max-dimension", "max-record-bytes"));
-        names.addAll(MiningOptionParser.NAMES);
-        List<String> known = new ArrayList<>(names);
+        // The job's options under the job's names: what compute answers, the job answers.
+        Map<String, ConfigOption<?>> jobOptions = new LinkedHashMap<>();
+        for (ConfigOption<?> option : TripletFlowOptions.mining()) {
+            jobOptions.put(TripletFlowOptions.commandLineName(option), option);
+        }
+        for (ConfigOption<?> option : BOUNDS) {
+            jobOptions.put(TripletFlowOptions.commandLineName(option), option);
+        }
+        List<String> known = new ArrayList<>(OWN);
         known.add("mask");
-        CommandLine line = CommandLine.parse(args, from, Set.of("mask"), names::contains, CommandLine.listing(known));
+        known.addAll(jobOptions.keySet());
+        CommandLine line = CommandLine.parse(args, from, Set.of("mask"),
+                name -> OWN.contains(name) || jobOptions.containsKey(name), CommandLine.listing(known));
         Path input = Paths.get(line.require("input"));
         Path output = Paths.get(line.require("output"));
         String streamKey = line.get("stream-key") == null ? "cli" : line.get("stream-key");
-        MiningOptions options = MiningOptionParser.parse(MiningOptions.defaults(), line::get);
+        Configuration conf = new Configuration();
+        jobOptions.forEach((name, option) -> {
+            if (line.get(name) != null) {
+                conf.setString(option.key(), line.get(name));
+            }
+        });
+        MiningOptions options = TripletFlowOptions.miningOptions(conf);
+        WireBounds bounds = TripletFlowOptions.wireBounds(conf);
         int threads = line.get("threads") == null ? Runtime.getRuntime().availableProcessors()
-                : Integer.parseInt(line.get("threads"));
-        // The job's bounds, and its option names: what compute answers, the job answers.
-        WireBounds bounds = new WireBounds(bound(line, "max-rows", WireBounds.DEFAULT.maxRows()),
-                bound(line, "max-dimension", WireBounds.DEFAULT.maxDimension()),
-                bound(line, "max-record-bytes", WireBounds.DEFAULT.maxRecordBytes()));
+                : OptionText.integer("threads", line.get("threads"));
         EmbeddingBatch batch;
         try {
             batch = new EmbeddingBatchCodec(bounds).decode(streamKey, Files.readAllBytes(input));

@@ -1,10 +1,15 @@
 package io.tripletflow.cli;
 
+import io.tripletflow.job.TripletFlowOptions;
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
 
 /** {@code bin/tripletflow COMMAND [options]}: the commands a user runs outside a Flink cluster. */
 public final class TripletFlow {
     static final int USAGE = 64;
+    private static final int WIDTH = 100;
 
     private TripletFlow() {}
 
@@ -35,16 +40,14 @@ public final class TripletFlow {
         }
     }
 
+    /** The commands and their options; the job's options compute takes are listed from their {@code ConfigOption}s. */
     static String usage() {
-        return String.join("\n",
+        List<String> lines = new ArrayList<>(List.of(
                 "usage: tripletflow COMMAND [options]",
-                "  compute --input BATCH --output GRADIENTS [--mask] [--stream-key KEY] [--threads T]",
-                "          [--neg-num 4 --pair-size 2 --hard-ratio 0.5 --rand-ratio 0.5 --margin 1.0",
-                "           --loss-weight 1.0 --distance neg-dot|squared-euclidean|euclidean|cosine",
-                "           --miner rank-hard|semi-hard|batch-hard|batch-all --positives pairs|all",
-                "           --loss double-hinge|hinge|soft --reduction seed|mean-nonzero|mean",
-                "           --rng counter|seed-compat --rng-seed 1 --on-label-mismatch reject|skip-anchor|seed]",
-                "          [--max-rows 8192 --max-dimension 4096 --max-record-bytes 67108864]  (the job's bounds)",
+                "  compute --input BATCH --output GRADIENTS [--mask] [--stream-key KEY] [--threads T]"));
+        lines.addAll(options(TripletFlowOptions.mining(), "          [", "           ", "]"));
+        lines.addAll(options(ComputeCommand.BOUNDS, "          [", "           ", "]  (the job's bounds)"));
+        lines.addAll(List.of(
                 "      one batch file (wire format v1) in, its gradient batch out, statistics printed",
                 "  bench [--n N] [--d D] [--repetitions R] [--json]",
                 "      ms per batch and GFLOP/s of the CPU backend beside the plain port of the seed",
@@ -54,6 +57,34 @@ public final class TripletFlow {
                 "      embedded Kafka + local Flink (dashboard, RocksDB, checkpoints) running the job, and a demo",
                 "      model training through it (docs/local-mode.md); --no-trainer prints how to connect yours",
                 "  stats --savepoint PATH [--json] [--uid mine-triplets]",
-                "      per-stream-key mining statistics held in a savepoint or retained checkpoint");
+                "      per-stream-key mining statistics held in a savepoint or retained checkpoint"));
+        return String.join("\n", lines);
+    }
+
+    /**
+     * {@code --name default} for each option ({@code --name a|b|c} for a choice, the default first),
+     * in lines of at most {@link #WIDTH} characters that start with {@code first}, then {@code next};
+     * {@code end} closes the last.
+     */
+    private static List<String> options(List<ConfigOption<?>> options, String first, String next, String end) {
+        List<String> lines = new ArrayList<>();
+        StringBuilder line = new StringBuilder(first);
+        boolean empty = true;
+        for (int i = 0; i < options.size(); i++) {
+            ConfigOption<?> option = options.get(i);
+            List<String> choices = TripletFlowOptions.choices(option);
+            String word = "--" + TripletFlowOptions.commandLineName(option) + " "
+                    + (choices.isEmpty() ? String.valueOf(option.defaultValue()) : String.join("|", choices))
+                    + (i == options.size() - 1 ? end : "");
+            if (!empty && line.length() + 1 + word.length() > WIDTH) {
+                lines.add(line.toString());
+                line = new StringBuilder(next);
+                empty = true;
+            }
+            line.append(empty ? "" : " ").append(word);
+            empty = false;
+        }
+        lines.add(line.toString());
+        return lines;
     }
 }

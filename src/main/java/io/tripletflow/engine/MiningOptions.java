@@ -19,12 +19,38 @@ import java.util.Locale;
  */
 public final class MiningOptions implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
+    /** The largest cross-batch memory per stream key, in rows. */
+    public static final int MAX_MEMORY_ROWS = 65536;
 
-    public enum PositivesKind { PAIRS, ALL }
+    /** Which rows are an anchor's positives ({@code positives}). */
+    public enum PositivesKind {
+        PAIRS, ALL;
 
-    public enum RngKind { SEED_COMPAT, COUNTER }
+        @Override
+        public String toString() {
+            return optionName(this);
+        }
+    }
 
-    public enum LabelMismatchPolicy { REJECT, SKIP_ANCHOR, SEED }
+    /** Where the random negatives' draws come from ({@code rng}). */
+    public enum RngKind {
+        SEED_COMPAT, COUNTER;
+
+        @Override
+        public String toString() {
+            return optionName(this);
+        }
+    }
+
+    /** What a positive whose label differs from its anchor's does ({@code on-label-mismatch}). */
+    public enum LabelMismatchPolicy {
+        REJECT, SKIP_ANCHOR, SEED;
+
+        @Override
+        public String toString() {
+            return optionName(this);
+        }
+    }
 
     private final int negNum;
     private final int pairSize;
@@ -40,6 +66,10 @@ public final class MiningOptions implements java.io.Serializable {
     private final RngKind rng;
     private final long rngSeed;
     private final LabelMismatchPolicy onLabelMismatch;
+    private final int memoryRows;
+    private final int memoryWarmUp;
+    private final long memoryMaxAge;
+    private final boolean memoryPositives;
 
     private MiningOptions(Builder b) {
         this.negNum = b.negNum;
@@ -56,6 +86,10 @@ public final class MiningOptions implements java.io.Serializable {
         this.rng = b.rng;
         this.rngSeed = b.rngSeed;
         this.onLabelMismatch = b.onLabelMismatch;
+        this.memoryRows = b.memoryRows;
+        this.memoryWarmUp = b.memoryWarmUp;
+        this.memoryMaxAge = b.memoryMaxAge;
+        this.memoryPositives = b.memoryPositives;
         validate();
     }
 
@@ -71,6 +105,17 @@ public final class MiningOptions implements java.io.Serializable {
         requireRatio("rand-ratio", randRatio);
         if (!Float.isFinite(margin)) {
             throw new IllegalArgumentException("margin must be a finite number, got " + margin);
+        }
+        if (memoryRows < 0 || memoryRows > MAX_MEMORY_ROWS) {
+            throw new IllegalArgumentException("memory-rows must be between 0 (no memory) and " + MAX_MEMORY_ROWS
+                    + ", got " + memoryRows);
+        }
+        if (memoryWarmUp < 0) {
+            throw new IllegalArgumentException("memory-warm-up must be >= 0 batches, got " + memoryWarmUp);
+        }
+        if (memoryMaxAge < -1) {
+            throw new IllegalArgumentException("memory-max-age must be >= 0 model steps, or -1 for any age, got "
+                    + memoryMaxAge);
         }
         if (!Float.isFinite(lossWeight)) {
             throw new IllegalArgumentException("loss-weight must be a finite number, got " + lossWeight);
@@ -100,7 +145,9 @@ public final class MiningOptions implements java.io.Serializable {
     public Builder toBuilder() {
         return new Builder().negNum(negNum).pairSize(pairSize).hardRatio(hardRatio).randRatio(randRatio)
                 .margin(margin).lossWeight(lossWeight).distance(distance).miner(miner).positives(positives)
-                .loss(loss).reduction(reduction).rng(rng).rngSeed(rngSeed).onLabelMismatch(onLabelMismatch);
+                .loss(loss).reduction(reduction).rng(rng).rngSeed(rngSeed).onLabelMismatch(onLabelMismatch)
+                .memoryRows(memoryRows).memoryWarmUp(memoryWarmUp).memoryMaxAge(memoryMaxAge)
+                .memoryPositives(memoryPositives);
     }
 
     /** {@code (int)((float) neg_num * (float) hard_ratio)}, the seed's truncation. */
@@ -127,34 +174,33 @@ public final class MiningOptions implements java.io.Serializable {
     public RngKind rng() { return rng; }
     public long rngSeed() { return rngSeed; }
     public LabelMismatchPolicy onLabelMismatch() { return onLabelMismatch; }
+    /** Rows of cross-batch memory per stream key; 0: none. */
+    public int memoryRows() { return memoryRows; }
+    /** Batches enqueued before the memory is mined against. */
+    public int memoryWarmUp() { return memoryWarmUp; }
+    /** Memory rows more than this many model steps older than the batch are not mined; -1: any age. */
+    public long memoryMaxAge() { return memoryMaxAge; }
+    /** Whether memory rows of an anchor's label are its positives too (else they are left out). */
+    public boolean memoryPositives() { return memoryPositives; }
 
-    /** The option value as written in configuration: {@code SQUARED_EUCLIDEAN} is {@code squared-euclidean}. */
+    /**
+     * The option value as written in configuration: {@code SQUARED_EUCLIDEAN} is
+     * {@code squared-euclidean}. Each option's enum returns it from {@code toString()}, which is what
+     * Flink's {@code enumType} options match (ignoring case).
+     */
     public static String optionName(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
-    }
-
-    /** Parses an option value as written in configuration, naming the option and the choices on error. */
-    public static <E extends Enum<E>> E parseOption(String option, String text, Class<E> type) {
-        for (E e : type.getEnumConstants()) {
-            if (optionName(e).equals(text.trim().toLowerCase(Locale.ROOT))) {
-                return e;
-            }
-        }
-        StringBuilder choices = new StringBuilder();
-        for (E e : type.getEnumConstants()) {
-            choices.append(choices.length() == 0 ? "" : ", ").append(optionName(e));
-        }
-        throw new IllegalArgumentException(option + " must be one of " + choices + ", got '" + text + "'");
     }
 
     @Override
     public String toString() {
         return "neg-num=" + negNum + " pair-size=" + pairSize + " hard-ratio=" + hardRatio
                 + " rand-ratio=" + randRatio + " margin=" + margin + " loss-weight=" + lossWeight
-                + " distance=" + optionName(distance) + " miner=" + optionName(miner)
-                + " positives=" + optionName(positives) + " loss=" + optionName(loss)
-                + " reduction=" + optionName(reduction) + " rng=" + optionName(rng) + " rng-seed=" + rngSeed
-                + " on-label-mismatch=" + optionName(onLabelMismatch);
+                + " distance=" + distance + " miner=" + miner + " positives=" + positives + " loss=" + loss
+                + " reduction=" + reduction + " rng=" + rng + " rng-seed=" + rngSeed
+                + " on-label-mismatch=" + onLabelMismatch
+                + (memoryRows == 0 ? "" : " memory-rows=" + memoryRows + " memory-warm-up=" + memoryWarmUp
+                        + " memory-max-age=" + memoryMaxAge + " memory-positives=" + memoryPositives);
     }
 
     /** Builder with the spec's defaults (4 / 2 / 0.5 / 0.5 / margin 1.0). */
@@ -173,6 +219,10 @@ public final class MiningOptions implements java.io.Serializable {
         private RngKind rng = RngKind.COUNTER;
         private long rngSeed = 1;
         private LabelMismatchPolicy onLabelMismatch = LabelMismatchPolicy.REJECT;
+        private int memoryRows = 0;
+        private int memoryWarmUp = 0;
+        private long memoryMaxAge = -1;
+        private boolean memoryPositives = false;
 
         public Builder negNum(int v) { negNum = v; return this; }
         public Builder pairSize(int v) { pairSize = v; return this; }
@@ -188,6 +238,10 @@ public final class MiningOptions implements java.io.Serializable {
         public Builder rng(RngKind v) { rng = v; return this; }
         public Builder rngSeed(long v) { rngSeed = v; return this; }
         public Builder onLabelMismatch(LabelMismatchPolicy v) { onLabelMismatch = v; return this; }
+        public Builder memoryRows(int v) { memoryRows = v; return this; }
+        public Builder memoryWarmUp(int v) { memoryWarmUp = v; return this; }
+        public Builder memoryMaxAge(long v) { memoryMaxAge = v; return this; }
+        public Builder memoryPositives(boolean v) { memoryPositives = v; return this; }
 
         public MiningOptions build() {
             return new MiningOptions(this);

@@ -1,6 +1,7 @@
 package io.tripletflow.job;
 
 import java.time.Duration;
+import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.description.HtmlFormatter;
 
@@ -19,13 +20,19 @@ public final class ConfigurationTable {
         s.append(BEGIN).append('\n');
         s.append("| key | command line | default | description |\n|---|---|---|---|\n");
         for (ConfigOption<?> option : TripletFlowOptions.all()) {
-            String shortName = option.key().substring(TripletFlowOptions.PREFIX.length());
-            s.append("| `").append(option.key()).append("` | `--").append(shortName).append("` | `")
-                    .append(text(option.defaultValue())).append("` | ")
-                    .append(new HtmlFormatter().format(option.description()).replace("|", "\\|")).append(" |\n");
+            s.append("| `").append(option.key()).append("` | `--").append(TripletFlowOptions.commandLineName(option))
+                    .append("` | `").append(text(option.defaultValue())).append("` | ")
+                    .append(new HtmlFormatter().format(option.description()).replace("|", "\\|"))
+                    .append(choices(option)).append(" |\n");
         }
         s.append(END).append('\n');
         return s.toString();
+    }
+
+    /** An enum option's values, from the enum itself: a new constant is documented with no edit here. */
+    private static String choices(ConfigOption<?> option) {
+        List<String> choices = TripletFlowOptions.choices(option);
+        return choices.isEmpty() ? "" : " One of: `" + String.join("`, `", choices) + "`.";
     }
 
     private static String text(Object value) {

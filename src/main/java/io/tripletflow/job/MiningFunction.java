@@ -3,6 +3,7 @@ package io.tripletflow.job;
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.engine.InvalidBatchException;
 import io.tripletflow.engine.MiningBackend;
+import io.tripletflow.engine.backends.BackendKind;
 import io.tripletflow.engine.backends.MiningBackends;
 import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.MiningResult;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -36,21 +38,44 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
     public static final OutputTag<StatisticsReport> STATISTICS = new OutputTag<>("statistics") {};
 
-    /** What the function needs from the configuration; serializable with the job graph. */
+    /**
+     * What the function needs from the configuration, read from {@link TripletFlowOptions} (whose
+     * defaults are the only ones); serializable with the job graph.
+     */
     public static final class Settings implements java.io.Serializable {
-        private static final long serialVersionUID = 1L;
-        String backend = "auto";
-        int cpuThreads = 1;
-        int gpuDevice = 0;
-        WireBounds bounds = WireBounds.DEFAULT;
-        boolean includeMask;
-        long maxStaleness = -1;
-        boolean dropStale;
-        long statisticsIntervalMillis = 10_000;
-        double decay = 0.9;
-        int topLabelPairs = 10;
-        int allEasyBatches = 20;
-        Duration stateTtl = Duration.ofHours(24);
+        private static final long serialVersionUID = 2L;
+        final BackendKind backend;
+        final int cpuThreads;
+        final int gpuDevice;
+        final WireBounds bounds;
+        final boolean includeMask;
+        final long maxStaleness;
+        final boolean dropStale;
+        final long statisticsIntervalMillis;
+        final double decay;
+        final int topLabelPairs;
+        final int allEasyBatches;
+        final Duration stateTtl;
+
+        private Settings(Configuration conf) {
+            backend = conf.get(TripletFlowOptions.BACKEND);
+            cpuThreads = conf.get(TripletFlowOptions.CPU_THREADS);
+            gpuDevice = conf.get(TripletFlowOptions.GPU_DEVICE);
+            bounds = TripletFlowOptions.wireBounds(conf);
+            includeMask = conf.get(TripletFlowOptions.INCLUDE_MASK);
+            maxStaleness = conf.get(TripletFlowOptions.MAX_STALENESS);
+            dropStale = conf.get(TripletFlowOptions.ON_STALE) == OnStale.DROP;
+            statisticsIntervalMillis = conf.get(TripletFlowOptions.STATISTICS_INTERVAL).toMillis();
+            decay = conf.get(TripletFlowOptions.STATISTICS_DECAY);
+            topLabelPairs = conf.get(TripletFlowOptions.TOP_LABEL_PAIRS);
+            allEasyBatches = conf.get(TripletFlowOptions.ALL_EASY_BATCHES);
+            stateTtl = conf.get(TripletFlowOptions.STATE_TTL);
+        }
+
+        /** The settings of {@code conf}; options it does not set take their {@link TripletFlowOptions} default. */
+        public static Settings of(Configuration conf) {
+            return new Settings(conf);
+        }
     }
 
     private final Settings settings;
@@ -69,7 +94,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
 
     @Override
     public void open(OpenContext context) {
-        MiningBackends.Choice choice = MiningBackends.create(settings.backend, options, settings.cpuThreads, gpuDevice());
+        MiningBackends.Choice choice = MiningBackends.create(settings.backend.toString(), options, settings.cpuThreads, gpuDevice());
         backend = choice.backend;
         LOG.info("tripletflow mining with {} ({}), {}", backend.describe(), choice.reason, options);
         embeddings = new EmbeddingBatchCodec(settings.bounds);

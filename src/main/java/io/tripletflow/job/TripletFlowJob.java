@@ -62,7 +62,11 @@ public final class TripletFlowJob {
         Map<String, ConfigOption<?>> known = new LinkedHashMap<>();
         for (ConfigOption<?> option : all()) {
             known.put(option.key(), option);
-            cluster.getOptional(option).ifPresent(v -> conf.setString(option.key(), String.valueOf(v)));
+            try {
+                cluster.getOptional(option).ifPresent(v -> conf.setString(option.key(), String.valueOf(v)));
+            } catch (IllegalArgumentException e) {
+                throw invalid(cluster, option, e);
+            }
         }
         CommandLine line = CommandLine.parse(args, 0, Set.of(), name -> known.containsKey(keyOf(name)),
                 name -> "unknown option --" + name + "; see docs/configuration.md");
@@ -70,13 +74,7 @@ public final class TripletFlowJob {
         // Fail at submission, not in a task: every option must parse, and the delivery mode must be
         // able to keep its promise with the mining options.
         for (ConfigOption<?> option : known.values()) {
-            try {
-                conf.get(option);
-            } catch (IllegalArgumentException e) {
-                Throwable why = e.getCause() != null ? e.getCause() : e;
-                throw new IllegalArgumentException("--" + option.key().substring(PREFIX.length()) + ": "
-                        + why.getMessage(), e);
-            }
+            value(conf, option);
         }
         conf.get(DELIVERY_GUARANTEE).checkReplayable(miningOptions(conf));
         return conf;
@@ -99,7 +97,7 @@ public final class TripletFlowJob {
      */
     static void build(StreamExecutionEnvironment env, Configuration conf, OffsetsInitializer stoppingOffsets,
                       UnaryOperator<DataStream<KafkaRecord>> afterSource) {
-        build(env, conf, stoppingOffsets, afterSource, new MiningFunction(settings(conf), miningOptions(conf)));
+        build(env, conf, stoppingOffsets, afterSource, new MiningFunction(MiningFunction.Settings.of(conf), miningOptions(conf)));
     }
 
     /**
@@ -188,22 +186,5 @@ public final class TripletFlowJob {
     static long largestAnswerBytes(Configuration conf) {
         long mask = conf.get(INCLUDE_MASK) ? WireFormat.maskBytes(conf.get(MAX_ROWS)) : 0;
         return Math.min(Integer.MAX_VALUE, conf.get(MAX_RECORD_BYTES) + 16L + mask + 4096);
-    }
-
-    static MiningFunction.Settings settings(Configuration conf) {
-        MiningFunction.Settings s = new MiningFunction.Settings();
-        s.backend = conf.get(BACKEND);
-        s.cpuThreads = conf.get(CPU_THREADS);
-        s.gpuDevice = conf.get(GPU_DEVICE);
-        s.bounds = wireBounds(conf);
-        s.includeMask = conf.get(INCLUDE_MASK);
-        s.maxStaleness = conf.get(MAX_STALENESS);
-        s.dropStale = conf.get(ON_STALE) == OnStale.DROP;
-        s.statisticsIntervalMillis = conf.get(STATISTICS_INTERVAL).toMillis();
-        s.decay = conf.get(STATISTICS_DECAY);
-        s.topLabelPairs = conf.get(TOP_LABEL_PAIRS);
-        s.allEasyBatches = conf.get(ALL_EASY_BATCHES);
-        s.stateTtl = conf.get(STATE_TTL);
-        return s;
     }
 }

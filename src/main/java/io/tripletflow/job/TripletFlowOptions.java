@@ -1,7 +1,14 @@
 package io.tripletflow.job;
 
-import io.tripletflow.engine.MiningOptionParser;
 import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.engine.MiningOptions.LabelMismatchPolicy;
+import io.tripletflow.engine.MiningOptions.PositivesKind;
+import io.tripletflow.engine.MiningOptions.RngKind;
+import io.tripletflow.engine.backends.BackendKind;
+import io.tripletflow.engine.distance.DistanceKind;
+import io.tripletflow.engine.loss.LossKind;
+import io.tripletflow.engine.miner.MinerKind;
+import io.tripletflow.engine.reduction.ReductionKind;
 import io.tripletflow.wire.WireBounds;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -12,6 +19,7 @@ import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
 
 /**
  * tripletflow's one configuration surface: every option of the job, with its default and
@@ -53,7 +61,7 @@ public final class TripletFlowOptions {
 
     public static final ConfigOption<StartingOffsets> STARTING_OFFSETS = ConfigOptions.key("tripletflow.starting-offsets")
             .enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED_OR_EARLIEST)
-            .withDescription("Where a job without state starts reading: committed-or-earliest, earliest or latest.");
+            .withDescription("Where a job without state starts reading.");
 
     public static final ConfigOption<DeliveryMode> DELIVERY_GUARANTEE = ConfigOptions.key("tripletflow.delivery-guarantee")
             .enumType(DeliveryMode.class).defaultValue(DeliveryMode.IDEMPOTENT)
@@ -76,8 +84,8 @@ public final class TripletFlowOptions {
 
     // ---- The mining step
 
-    public static final ConfigOption<String> BACKEND = ConfigOptions.key("tripletflow.backend")
-            .stringType().defaultValue("auto")
+    public static final ConfigOption<BackendKind> BACKEND = ConfigOptions.key("tripletflow.backend")
+            .enumType(BackendKind.class).defaultValue(BackendKind.AUTO)
             .withDescription("auto (the GPU when there is one, else the CPU), cpu or gpu (fails at start without one).");
 
     public static final ConfigOption<Integer> GPU_DEVICE = ConfigOptions.key("tripletflow.gpu-device")
@@ -97,17 +105,20 @@ public final class TripletFlowOptions {
             "Share of neg-num taken at random among the rest.");
     public static final ConfigOption<Float> MARGIN = mining("margin", DEFAULT_MINING.margin(), "Hinge margin.");
     public static final ConfigOption<Float> LOSS_WEIGHT = mining("loss-weight", DEFAULT_MINING.lossWeight(), "Scales loss and gradients.");
-    public static final ConfigOption<String> DISTANCE = mining("distance", MiningOptions.optionName(DEFAULT_MINING.distance()),
-            "neg-dot, squared-euclidean, euclidean or cosine.");
-    public static final ConfigOption<String> MINER = mining("miner", MiningOptions.optionName(DEFAULT_MINING.miner()),
-            "rank-hard, semi-hard, batch-hard or batch-all.");
-    public static final ConfigOption<String> POSITIVES = mining("positives", MiningOptions.optionName(DEFAULT_MINING.positives()), "pairs or all.");
-    public static final ConfigOption<String> LOSS = mining("loss", MiningOptions.optionName(DEFAULT_MINING.loss()), "double-hinge, hinge or soft.");
-    public static final ConfigOption<String> REDUCTION = mining("reduction", MiningOptions.optionName(DEFAULT_MINING.reduction()), "seed, mean-nonzero or mean.");
-    public static final ConfigOption<String> RNG = mining("rng", MiningOptions.optionName(DEFAULT_MINING.rng()),
+    public static final ConfigOption<DistanceKind> DISTANCE = mining("distance", DEFAULT_MINING.distance(),
+            "The pairwise distance of the embeddings.");
+    public static final ConfigOption<MinerKind> MINER = mining("miner", DEFAULT_MINING.miner(),
+            "Which negatives each anchor-positive pair gets.");
+    public static final ConfigOption<PositivesKind> POSITIVES = mining("positives", DEFAULT_MINING.positives(),
+            "An anchor's positives: the next row of its group, or every row with its label.");
+    public static final ConfigOption<LossKind> LOSS = mining("loss", DEFAULT_MINING.loss(), "The term of a triplet.");
+    public static final ConfigOption<ReductionKind> REDUCTION = mining("reduction", DEFAULT_MINING.reduction(),
+            "The divisor that turns the sum of terms into the loss.");
+    public static final ConfigOption<RngKind> RNG = mining("rng", DEFAULT_MINING.rng(),
             "counter (replay-safe, per stream key and batch id) or seed-compat (MT19937, the Caffe layer's draws).");
     public static final ConfigOption<Long> RNG_SEED = mining("rng-seed", DEFAULT_MINING.rngSeed(), "Seed of the generator.");
-    public static final ConfigOption<String> ON_LABEL_MISMATCH = mining("on-label-mismatch", MiningOptions.optionName(DEFAULT_MINING.onLabelMismatch()),
+    public static final ConfigOption<LabelMismatchPolicy> ON_LABEL_MISMATCH = mining("on-label-mismatch",
+            DEFAULT_MINING.onLabelMismatch(),
             "A positive whose label differs from its anchor's: reject (dead letter), skip-anchor or seed.");
     public static final ConfigOption<Boolean> INCLUDE_MASK = ConfigOptions.key("tripletflow.include-mask")
             .booleanType().defaultValue(false)
@@ -196,8 +207,9 @@ public final class TripletFlowOptions {
         return ConfigOptions.key(PREFIX + name).floatType().defaultValue(value).withDescription(description);
     }
 
-    private static ConfigOption<String> mining(String name, String value, String description) {
-        return ConfigOptions.key(PREFIX + name).stringType().defaultValue(value).withDescription(description);
+    private static <E extends Enum<E>> ConfigOption<E> mining(String name, E value, String description) {
+        return ConfigOptions.key(PREFIX + name).enumType(value.getDeclaringClass()).defaultValue(value)
+                .withDescription(description);
     }
 
     /** Every option, in declaration order. */
@@ -215,19 +227,83 @@ public final class TripletFlowOptions {
         return Collections.unmodifiableList(options);
     }
 
+    /**
+     * The options that make {@link MiningOptions}, in the spec's order: what {@code tripletflow compute}
+     * takes besides its own flags, and what {@link #miningOptions} reads.
+     */
+    public static List<ConfigOption<?>> mining() {
+        return List.of(NEG_NUM, PAIR_SIZE, HARD_RATIO, RAND_RATIO, MARGIN, LOSS_WEIGHT, DISTANCE, MINER, POSITIVES,
+                LOSS, REDUCTION, RNG, RNG_SEED, ON_LABEL_MISMATCH);
+    }
+
     /** The mining options of a configuration, validated (names as in the spec). */
     public static MiningOptions miningOptions(Configuration conf) {
-        return MiningOptionParser.parse(MiningOptions.defaults(), name -> {
-            for (ConfigOption<?> option : all()) {
-                if (option.key().equals(PREFIX + name)) {
-                    return String.valueOf(conf.get(option));
-                }
-            }
-            throw new IllegalStateException("no option for " + name);
-        });
+        return MiningOptions.builder()
+                .negNum(value(conf, NEG_NUM)).pairSize(value(conf, PAIR_SIZE))
+                .hardRatio(value(conf, HARD_RATIO)).randRatio(value(conf, RAND_RATIO))
+                .margin(value(conf, MARGIN)).lossWeight(value(conf, LOSS_WEIGHT))
+                .distance(value(conf, DISTANCE)).miner(value(conf, MINER)).positives(value(conf, POSITIVES))
+                .loss(value(conf, LOSS)).reduction(value(conf, REDUCTION))
+                .rng(value(conf, RNG)).rngSeed(value(conf, RNG_SEED))
+                .onLabelMismatch(value(conf, ON_LABEL_MISMATCH))
+                .build();
     }
 
     public static WireBounds wireBounds(Configuration conf) {
-        return new WireBounds(conf.get(MAX_ROWS), conf.get(MAX_DIMENSION), conf.get(MAX_RECORD_BYTES));
+        return new WireBounds(value(conf, MAX_ROWS), value(conf, MAX_DIMENSION), value(conf, MAX_RECORD_BYTES));
+    }
+
+    /** An option's name on the command line: its key without the prefix ({@code --neg-num}). */
+    public static String commandLineName(ConfigOption<?> option) {
+        return option.key().substring(PREFIX.length());
+    }
+
+    /** The values an enum option accepts, as written ({@code neg-dot, ...}), default first; none for other options. */
+    public static List<String> choices(ConfigOption<?> option) {
+        List<String> choices = new ArrayList<>();
+        if (option.defaultValue() instanceof Enum<?> preferred) {
+            choices.add(preferred.toString());
+            for (Enum<?> e : preferred.getDeclaringClass().getEnumConstants()) {
+                if (e != preferred) {
+                    choices.add(e.toString());
+                }
+            }
+        }
+        return choices;
+    }
+
+    /**
+     * The value of {@code option} in {@code conf}, or an error naming the option and what it accepts:
+     * {@code --distance must be one of neg-dot, squared-euclidean, euclidean, cosine, got 'manhattan'}.
+     */
+    public static <T> T value(ReadableConfig conf, ConfigOption<T> option) {
+        try {
+            return conf.get(option);
+        } catch (IllegalArgumentException e) {
+            throw invalid(conf, option, e);
+        }
+    }
+
+    /** {@code e}, Flink's failure to read {@code option} from {@code conf}, as an error naming the option and what it accepts. */
+    static IllegalArgumentException invalid(ReadableConfig conf, ConfigOption<?> option, IllegalArgumentException e) {
+        String text = conf instanceof Configuration c ? c.toMap().get(option.key()) : null;
+        return new IllegalArgumentException("--" + commandLineName(option) + " must be " + accepted(option)
+                + (text == null ? "" : ", got '" + text + "'"), e);
+    }
+
+    private static String accepted(ConfigOption<?> option) {
+        Object d = option.defaultValue();
+        if (d instanceof Enum<?>) {
+            return "one of " + String.join(", ", choices(option));
+        } else if (d instanceof Integer || d instanceof Long) {
+            return "an integer";
+        } else if (d instanceof Float || d instanceof Double) {
+            return "a number";
+        } else if (d instanceof Boolean) {
+            return "true or false";
+        } else if (d instanceof Duration) {
+            return "a duration such as 500 ms, 10 s, 5 min or 24 h";
+        }
+        return "a " + d.getClass().getSimpleName();
     }
 }

@@ -136,6 +136,11 @@ class ComputeCommandTest {
         assertThat(run("compute", "--input", input.toString(), "--output", "x", "--miner", "hardest")).isEqualTo(64);
         assertThat(err.toString(StandardCharsets.UTF_8))
                 .contains("miner must be one of rank-hard, semi-hard, batch-hard, batch-all, got 'hardest'");
+        assertThat(run("compute", "--input", input.toString(), "--output", "x", "--distance", "foo")).isEqualTo(64);
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("--distance must be one of neg-dot, squared-euclidean, euclidean, cosine, got 'foo'");
+        assertThat(run("compute", "--input", input.toString(), "--output", "x", "--neg-num", "x")).isEqualTo(64);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--neg-num must be an integer, got 'x'");
         assertThat(run("compute", "--input", input.toString())).isEqualTo(64);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--output is required");
     }

@@ -245,7 +245,7 @@ class MiningFunctionStateTest {
     /** A harness around a fresh production operator on RocksDB, restored from {@code snapshot} if given. */
     private KeyedOneInputStreamOperatorTestHarness<String, KafkaRecord, GradientRecord> harness(
             Configuration conf, OperatorSubtaskState snapshot) throws Exception {
-        MiningFunction function = new MiningFunction(TripletFlowJob.settings(conf), TripletFlowOptions.miningOptions(conf));
+        MiningFunction function = new MiningFunction(MiningFunction.Settings.of(conf), TripletFlowOptions.miningOptions(conf));
         var h = new KeyedOneInputStreamOperatorTestHarness<>(
                 new KeyedProcessOperator<>(function), KafkaRecord::keyAsString, Types.STRING);
         h.setStateBackend(new EmbeddedRocksDBStateBackend());

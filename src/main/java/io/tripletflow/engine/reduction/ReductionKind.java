@@ -1,4 +1,14 @@
 package io.tripletflow.engine.reduction;
 
+import io.tripletflow.engine.MiningOptions;
+
 /** How the terms become one loss ({@code reduction}). */
-public enum ReductionKind { SEED, MEAN_NONZERO, MEAN }
+public enum ReductionKind {
+    SEED, MEAN_NONZERO, MEAN;
+
+    /** The value as written in configuration, e.g. {@code mean-nonzero}. */
+    @Override
+    public String toString() {
+        return MiningOptions.optionName(this);
+    }
+}
