@@ -6,39 +6,20 @@ import io.tripletflow.delivery.Deduplicator;
 import io.tripletflow.wire.EmbeddingBatchCodec;
 import io.tripletflow.wire.GradientBatchCodec;
 import io.tripletflow.wire.GradientsTopic;
-import io.tripletflow.wire.InvalidRecordException;
 import io.tripletflow.wire.WireBounds;
-import io.tripletflow.wire.WireFormat;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,13 +76,13 @@ import org.slf4j.LoggerFactory;
  * <p>If the gradient topic is a template with {@code {key}} (e.g. {@code gradients.{key}}), the
  * stream keys must be declared with {@link Builder#streamKeys} so the client can read their
  * topics; declared keys also restrict what {@link #submit} accepts.
+ *
+ * <p><b>Parts.</b> {@link EmbeddingPublisher} sends, {@link GradientReceiver} reads,
+ * {@link PendingAnswers} matches answers to futures, {@link InFlightWindow} bounds what is
+ * outstanding, {@link ClientCounters} counts; this class puts them together.
  */
 public final class TrainerClient implements GradientService, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TrainerClient.class);
-    private static final long POLL_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
-    /** A batch's identity: batch ids are unique per stream key. */
-    private record BatchKey(String streamKey, long batchId) {}
 
     /** Counters of one client; a consistent-enough snapshot (each value is read once). */
     public record Stats(
@@ -120,83 +101,38 @@ public final class TrainerClient implements GradientService, AutoCloseable {
     }
 
     private final String embeddingsTopic;
-    private final GradientsTopic gradientsTopic;
-    private final Set<String> streamKeys;
+    private final DeclaredStreamKeys streamKeys;
     private final List<String> gradientTopics;
-    private final int maxInFlight;
-    private final EmbeddingBatchCodec embeddingCodec;
-    private final GradientBatchCodec gradientCodec;
-    private final KafkaProducer<byte[], byte[]> producer;
-    private final KafkaConsumer<byte[], byte[]> consumer;
-    private final Thread receiver;
-
-    private final Semaphore slots;
-    private final Map<BatchKey, CompletableFuture<GradientBatch>> pending = new ConcurrentHashMap<>();
-    /** The answers taken, per stream key; guarded by itself. */
-    private final Deduplicator answers;
-
-    private final AtomicLong submitted = new AtomicLong();
-    private final AtomicLong answered = new AtomicLong();
-    private final AtomicLong failed = new AtomicLong();
-    private final AtomicLong duplicates = new AtomicLong();
-    private final AtomicLong unknown = new AtomicLong();
-    private final AtomicLong invalid = new AtomicLong();
+    private final InFlightWindow window;
+    private final ClientCounters counters = new ClientCounters();
+    private final PendingAnswers pending;
+    private final EmbeddingPublisher publisher;
+    private final GradientReceiver receiver;
 
     private volatile boolean closed;
     private volatile Throwable receiverFailure;
 
     private TrainerClient(Builder b) {
         this.embeddingsTopic = b.embeddingsTopic;
-        this.gradientsTopic = GradientsTopic.of(b.gradientsTopic);
-        this.streamKeys = b.streamKeys.isEmpty() ? null : Collections.unmodifiableSet(new LinkedHashSet<>(b.streamKeys));
-        boolean templated = gradientsTopic.perKey();
-        if (templated && streamKeys == null) {
-            throw new IllegalArgumentException("gradients topic '" + gradientsTopic
-                    + "' depends on the stream key: declare the keys with streamKeys(...)");
-        }
-        Set<String> topics = new LinkedHashSet<>();
-        if (templated) {
-            for (String key : streamKeys) {
-                topics.add(gradientsTopic.forKey(key));
-            }
-        } else {
-            topics.add(gradientsTopic.toString());
-        }
-        this.gradientTopics = List.copyOf(topics);
-        this.maxInFlight = b.maxInFlight;
-        this.slots = new Semaphore(maxInFlight);
-        this.embeddingCodec = new EmbeddingBatchCodec(b.bounds);
-        this.gradientCodec = new GradientBatchCodec(b.bounds);
-        this.answers = new Deduplicator(Math.max(b.deduplicationWindow, maxInFlight),
-                streamKeys == null ? Deduplicator.DEFAULT_STREAM_KEYS : streamKeys.size());
+        this.streamKeys = new DeclaredStreamKeys(b.streamKeys);
+        this.gradientTopics = streamKeys.gradientTopics(GradientsTopic.of(b.gradientsTopic));
+        this.window = new InFlightWindow(b.maxInFlight);
+        this.pending = new PendingAnswers(new Deduplicator(Math.max(b.deduplicationWindow, b.maxInFlight),
+                streamKeys.count(Deduplicator.DEFAULT_STREAM_KEYS)), counters);
 
         String clientId = b.clientId != null ? b.clientId : "tripletflow-trainer-" + UUID.randomUUID().toString().substring(0, 8);
-        KafkaProducer<byte[], byte[]> p = null;
-        KafkaConsumer<byte[], byte[]> c = null;
+        this.publisher = new EmbeddingPublisher(
+                TrainerKafkaProperties.producer(b.bootstrapServers, clientId, b.producerOverrides),
+                embeddingsTopic, new EmbeddingBatchCodec(b.bounds));
         try {
-            p = new KafkaProducer<>(producerProperties(b, clientId));
-            c = new KafkaConsumer<>(consumerProperties(b, clientId));
-            List<TopicPartition> partitions = partitionsOf(c, gradientTopics, b.startTimeout);
-            c.assign(partitions);
-            c.seekToEnd(partitions);
-            // seekToEnd is lazy: resolve it now, so the start position is fixed before any submit.
-            for (TopicPartition tp : partitions) {
-                c.position(tp, b.startTimeout);
-            }
+            this.receiver = new GradientReceiver(
+                    TrainerKafkaProperties.consumer(b.bootstrapServers, clientId, b.consumerOverrides),
+                    gradientTopics, b.startTimeout, new GradientBatchCodec(b.bounds), counters);
         } catch (RuntimeException e) {
-            if (c != null) {
-                c.close(Duration.ofSeconds(1));
-            }
-            if (p != null) {
-                p.close(Duration.ofSeconds(1));
-            }
+            publisher.close(Duration.ofSeconds(1));
             throw e;
         }
-        this.producer = p;
-        this.consumer = c;
-        this.receiver = new Thread(this::receive, clientId + "-receiver");
-        this.receiver.setDaemon(true);
-        this.receiver.start();
+        receiver.start(clientId + "-receiver", pending::take, this::receiverFailed);
     }
 
     /** A builder for a client of the broker(s) at {@code bootstrapServers}. */
@@ -234,27 +170,23 @@ public final class TrainerClient implements GradientService, AutoCloseable {
     public CompletableFuture<GradientBatch> submit(EmbeddingBatch batch, Duration maxWait)
             throws InterruptedException, TimeoutException {
         Objects.requireNonNull(batch, "batch");
-        checkStreamKey(batch.streamKey());
-        byte[] value = embeddingCodec.encode(batch);
+        streamKeys.check(batch.streamKey());
+        byte[] value = publisher.encode(batch);
+        pending.checkAnswerable(batch);
+        window.acquire(maxWait, this::checkOpen);
         BatchKey key = new BatchKey(batch.streamKey(), batch.batchId());
-        synchronized (answers) {
-            if (answers.wouldRefuse(key.streamKey(), key.batchId())) {
-                throw new IllegalArgumentException(batch.describe() + ": its answer would be dropped as a duplicate, "
-                        + "because batch " + key.batchId() + " of this stream was answered before or lies below the "
-                        + "deduplication window of " + answers.window() + " batches; batch ids must increase per stream key");
-            }
-        }
-        acquireSlot(maxWait);
         CompletableFuture<GradientBatch> answer = new CompletableFuture<>();
-        if (pending.putIfAbsent(key, answer) != null) {
-            slots.release();
+        if (!pending.add(key, answer)) {
+            window.release();
             throw new IllegalArgumentException(batch.describe() + " is already in flight");
         }
         // The caller's future completes after the bookkeeping, so stats() and inFlight() are
         // current when it sees the answer. Cancelling it or timing it out frees the slot.
         CompletableFuture<GradientBatch> result = new CompletableFuture<>();
         answer.whenComplete((g, e) -> {
-            finish(key, answer);
+            if (pending.finish(key, answer)) {
+                window.release();
+            }
             if (e != null) {
                 result.completeExceptionally(e);
             } else {
@@ -266,17 +198,8 @@ public final class TrainerClient implements GradientService, AutoCloseable {
                 answer.completeExceptionally(e != null ? e : new CancellationException("completed by the caller"));
             }
         });
-        submitted.incrementAndGet();
-        try {
-            producer.send(new ProducerRecord<>(embeddingsTopic, null, WireFormat.streamKeyBytes(batch.streamKey()), value),
-                    (metadata, e) -> {
-                        if (e != null) {
-                            answer.completeExceptionally(e);
-                        }
-                    });
-        } catch (RuntimeException e) {
-            answer.completeExceptionally(e);
-        }
+        counters.countSubmitted();
+        publisher.publish(batch, value, answer::completeExceptionally);
         return result;
     }
 
@@ -299,31 +222,6 @@ public final class TrainerClient implements GradientService, AutoCloseable {
         }
     }
 
-    private void checkStreamKey(String streamKey) {
-        if (streamKeys != null && !streamKeys.contains(streamKey)) {
-            throw new IllegalArgumentException("stream key '" + streamKey + "' was not declared; this client serves "
-                    + streamKeys);
-        }
-    }
-
-    private void acquireSlot(Duration maxWait) throws InterruptedException, TimeoutException {
-        long deadline = maxWait == null ? Long.MAX_VALUE : System.nanoTime() + maxWait.toNanos();
-        while (true) {
-            checkOpen();
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new TimeoutException(maxInFlight + " batches still in flight after " + maxWait);
-            }
-            if (slots.tryAcquire(Math.min(left, POLL_SLICE_NANOS), TimeUnit.NANOSECONDS)) {
-                if (closed || receiverFailure != null) {
-                    slots.release();
-                    checkOpen();
-                }
-                return;
-            }
-        }
-    }
-
     private void checkOpen() {
         Throwable failure = receiverFailure;
         if (failure != null) {
@@ -334,83 +232,9 @@ public final class TrainerClient implements GradientService, AutoCloseable {
         }
     }
 
-    /** Bookkeeping once a batch's future is done, whichever way; frees its slot exactly once. */
-    private void finish(BatchKey key, CompletableFuture<GradientBatch> answer) {
-        if (answer.isCompletedExceptionally()) {
-            // Given up: an answer arriving after this is dropped as a duplicate, not taken as unknown.
-            synchronized (answers) {
-                answers.offer(key.streamKey(), key.batchId());
-            }
-        }
-        if (pending.remove(key, answer)) {
-            if (answer.isCompletedExceptionally()) {
-                failed.incrementAndGet();
-            } else {
-                answered.incrementAndGet();
-            }
-            slots.release();
-        }
-    }
-
-    // ---- Receiving
-
-    private void receive() {
-        try {
-            while (!closed) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-                    handle(record);
-                }
-            }
-        } catch (WakeupException e) {
-            // close()
-        } catch (Throwable t) {
-            if (!closed) {
-                LOG.error("gradient receiver of {} failed", gradientTopics, t);
-                receiverFailure = t;
-                failPending(t);
-            }
-        } finally {
-            try {
-                consumer.close(Duration.ofSeconds(2));
-            } catch (RuntimeException e) {
-                LOG.debug("closing the gradient consumer", e);
-            }
-        }
-    }
-
-    private void handle(ConsumerRecord<byte[], byte[]> record) {
-        GradientBatch g;
-        try {
-            g = gradientCodec.decode(record.key(), record.value());
-        } catch (InvalidRecordException e) {
-            invalid.incrementAndGet();
-            LOG.warn("ignoring an invalid gradient record at {}-{}@{}: {}", record.topic(), record.partition(),
-                    record.offset(), e.getMessage());
-            return;
-        }
-        BatchKey key = new BatchKey(g.streamKey(), g.batchId());
-        CompletableFuture<GradientBatch> answer = pending.get(key);
-        Deduplicator.Verdict verdict;
-        synchronized (answers) {
-            if (answer == null && !answers.wouldRefuse(key.streamKey(), key.batchId())) {
-                unknown.incrementAndGet(); // another trainer's batch, or an earlier run's
-                LOG.debug("ignoring an answer to unknown batch {} of stream '{}'", g.batchId(), g.streamKey());
-                return;
-            }
-            verdict = answers.offer(key.streamKey(), key.batchId());
-        }
-        if (verdict != Deduplicator.Verdict.FIRST) {
-            duplicates.incrementAndGet();
-            LOG.debug("dropping a {} answer to batch {} of stream '{}'", verdict, g.batchId(), g.streamKey());
-            return;
-        }
-        answer.complete(g);
-    }
-
-    private void failPending(Throwable cause) {
-        for (CompletableFuture<GradientBatch> f : new ArrayList<>(pending.values())) {
-            f.completeExceptionally(cause);
-        }
+    private void receiverFailed(Throwable failure) {
+        receiverFailure = failure;
+        pending.failAll(failure);
     }
 
     // ---- State
@@ -421,12 +245,11 @@ public final class TrainerClient implements GradientService, AutoCloseable {
     }
 
     public int maxInFlight() {
-        return maxInFlight;
+        return window.maxInFlight();
     }
 
     public Stats stats() {
-        return new Stats(submitted.get(), answered.get(), failed.get(), duplicates.get(), unknown.get(),
-                invalid.get(), pending.size());
+        return counters.snapshot(pending.size());
     }
 
     public String embeddingsTopic() {
@@ -454,91 +277,13 @@ public final class TrainerClient implements GradientService, AutoCloseable {
             }
             closed = true;
         }
+        receiver.close();
+        pending.failAll(new IllegalStateException("TrainerClient closed before the answer arrived"));
         try {
-            consumer.wakeup();
-        } catch (RuntimeException e) {
-            LOG.debug("waking the gradient receiver", e);
-        }
-        if (Thread.currentThread() != receiver) { // close() from a callback must not wait for itself
-            try {
-                receiver.join(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        failPending(new IllegalStateException("TrainerClient closed before the answer arrived"));
-        try {
-            producer.close(Duration.ofSeconds(5));
+            publisher.close(Duration.ofSeconds(5));
         } catch (RuntimeException e) {
             LOG.debug("closing the embeddings producer", e);
         }
-    }
-
-    // ---- Kafka set-up
-
-    private static Properties producerProperties(Builder b, String clientId) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-embeddings");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        // Send each batch at once (Kafka's default waits 5 ms for company).
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.putAll(b.producerOverrides);
-        return p;
-    }
-
-    private static Properties consumerProperties(Builder b, String clientId) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-gradients");
-        // Exactly-once answers become visible when the job's transaction commits; never read aborted ones.
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        // A fetch returns as soon as an answer is there (fetch.min.bytes 1); the wait only bounds
-        // how long an idle fetch is held at the broker.
-        p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "1");
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.putAll(b.consumerOverrides);
-        return p;
-    }
-
-    private static List<TopicPartition> partitionsOf(KafkaConsumer<?, ?> consumer, List<String> topics, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<TopicPartition> out = new ArrayList<>();
-        for (String topic : topics) {
-            while (true) {
-                List<PartitionInfo> infos;
-                try {
-                    infos = consumer.partitionsFor(topic, Duration.ofMillis(Math.max(1, Math.min(2_000,
-                            TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())))));
-                } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                    infos = List.of();
-                }
-                if (infos != null && !infos.isEmpty()) {
-                    for (PartitionInfo info : infos) {
-                        out.add(new TopicPartition(topic, info.partition()));
-                    }
-                    break;
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("gradient topic '" + topic + "' not found within " + timeout
-                            + " (is the job running, or the topic created?)");
-                }
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while looking up topic '" + topic + "'", e);
-                }
-            }
-        }
-        return out;
     }
 
     /** Options of a {@link TrainerClient}. */
