@@ -1,6 +1,6 @@
 package io.tripletflow.engine.backends;
 
-import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.config.OptionName;
 
 /** Which backend a mining operator runs on ({@code backend}). */
 public enum BackendKind {
@@ -13,6 +13,6 @@ public enum BackendKind {
     /** The value as written in configuration, e.g. {@code auto}. */
     @Override
     public String toString() {
-        return MiningOptions.optionName(this);
+        return OptionName.of(this);
     }
 }

@@ -1,6 +1,6 @@
 package io.tripletflow.engine.distance;
 
-import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.config.OptionName;
 
 /** Which pairwise distance mining uses ({@code distance}). */
 public enum DistanceKind {
@@ -9,6 +9,6 @@ public enum DistanceKind {
     /** The value as written in configuration, e.g. {@code squared-euclidean}. */
     @Override
     public String toString() {
-        return MiningOptions.optionName(this);
+        return OptionName.of(this);
     }
 }

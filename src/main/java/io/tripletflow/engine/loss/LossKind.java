@@ -1,6 +1,6 @@
 package io.tripletflow.engine.loss;
 
-import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.config.OptionName;
 
 /** Which loss turns a triplet into a term ({@code loss}). */
 public enum LossKind {
@@ -9,6 +9,6 @@ public enum LossKind {
     /** The value as written in configuration, e.g. {@code hinge}. */
     @Override
     public String toString() {
-        return MiningOptions.optionName(this);
+        return OptionName.of(this);
     }
 }

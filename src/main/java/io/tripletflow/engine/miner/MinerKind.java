@@ -1,6 +1,6 @@
 package io.tripletflow.engine.miner;
 
-import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.config.OptionName;
 
 /** Which miner picks the triplets ({@code miner}). */
 public enum MinerKind {
@@ -9,6 +9,6 @@ public enum MinerKind {
     /** The value as written in configuration, e.g. {@code semi-hard}. */
     @Override
     public String toString() {
-        return MiningOptions.optionName(this);
+        return OptionName.of(this);
     }
 }

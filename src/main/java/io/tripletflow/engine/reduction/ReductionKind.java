@@ -1,6 +1,6 @@
 package io.tripletflow.engine.reduction;
 
-import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.config.OptionName;
 
 /** How the terms become one loss ({@code reduction}). */
 public enum ReductionKind {
@@ -9,6 +9,6 @@ public enum ReductionKind {
     /** The value as written in configuration, e.g. {@code mean-nonzero}. */
     @Override
     public String toString() {
-        return MiningOptions.optionName(this);
+        return OptionName.of(this);
     }
 }
