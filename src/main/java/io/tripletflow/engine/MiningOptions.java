@@ -1,10 +1,10 @@
 package io.tripletflow.engine;
 
+import io.tripletflow.config.OptionName;
 import io.tripletflow.engine.distance.DistanceKind;
 import io.tripletflow.engine.loss.LossKind;
 import io.tripletflow.engine.miner.MinerKind;
 import io.tripletflow.engine.reduction.ReductionKind;
-import java.util.Locale;
 
 /**
  * Every parameter of the mining step, named as in {@code spec/rank-hard-loss.md}, validated once.
@@ -189,7 +189,7 @@ public final class MiningOptions implements java.io.Serializable {
      * Flink's {@code enumType} options match (ignoring case).
      */
     public static String optionName(Enum<?> value) {
-        return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
+        return OptionName.of(value);
     }
 
     @Override

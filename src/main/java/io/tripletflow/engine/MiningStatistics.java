@@ -31,6 +31,10 @@ public final class MiningStatistics {
     private final long[] negativeHistogram = new long[HISTOGRAM_BINS];
     private final long[] positiveHistogram = new long[HISTOGRAM_BINS];
     /** (anchor label, negative label) of each anchor's hardest selected negative, packed. */
+    private int memoryRows;
+    private int memoryNegatives;
+    private int memoryPositives;
+    private long memoryAgeSum;
     private long[] hardestPairs = new long[0];
     private int hardestPairCount;
 
@@ -43,6 +47,8 @@ public final class MiningStatistics {
         Arrays.fill(negativeHistogram, 0);
         Arrays.fill(positiveHistogram, 0);
         hardestPairCount = 0;
+        memoryRows = memoryNegatives = memoryPositives = 0;
+        memoryAgeSum = 0;
     }
 
     public void setHistogramRange(float low, float high) {
@@ -89,6 +95,22 @@ public final class MiningStatistics {
         return Math.max(0, Math.min(HISTOGRAM_BINS - 1, bin));
     }
 
+    /** The batch was mined against {@code rows} rows of its stream's cross-batch memory. */
+    public void recordMemoryRows(int rows) {
+        memoryRows = rows;
+    }
+
+    /** A selected triplet's negative came from the memory, written {@code age} model steps before the batch. */
+    public void recordMemoryNegative(long age) {
+        memoryNegatives++;
+        memoryAgeSum += age;
+    }
+
+    /** A selected triplet's positive came from the memory. */
+    public void recordMemoryPositive() {
+        memoryPositives++;
+    }
+
     public void recordHardestPair(int anchorLabel, int negativeLabel) {
         if (hardestPairCount == hardestPairs.length) {
             hardestPairs = Arrays.copyOf(hardestPairs, Math.max(16, hardestPairs.length * 2));
@@ -117,6 +139,11 @@ public final class MiningStatistics {
     public double spreadAnchorToPositive() { return spread(positiveSum, positiveSquares); }
     public double meanAnchorToNegative() { return mean(negativeSum); }
     public double spreadAnchorToNegative() { return spread(negativeSum, negativeSquares); }
+    public int memoryRows() { return memoryRows; }
+    public int memoryNegatives() { return memoryNegatives; }
+    public int memoryPositives() { return memoryPositives; }
+    /** Mean age in model steps of the memory rows selected as negatives (0 without any). */
+    public double meanMemoryAge() { return memoryNegatives == 0 ? 0 : (double) memoryAgeSum / memoryNegatives; }
     public float histogramLow() { return histogramLow; }
     public float histogramHigh() { return histogramHigh; }
 
@@ -199,6 +226,10 @@ public final class MiningStatistics {
                 .append(num(histogramHigh)).append(",\"counts\":").append(Arrays.toString(negativeHistogram).replace(" ", ""))
                 .append("},");
         s.append("\"dis_ap_histogram\":").append(Arrays.toString(positiveHistogram).replace(" ", "")).append(',');
+        field(s, "memory_rows", memoryRows).append(',');
+        field(s, "memory_negatives", memoryNegatives).append(',');
+        field(s, "memory_positives", memoryPositives).append(',');
+        s.append("\"memory_age_mean\":").append(num(meanMemoryAge())).append(',');
         s.append("\"hardest_label_pairs\":[");
         int[][] top = hardestLabelPairs(5);
         for (int i = 0; i < top.length; i++) {

@@ -2,6 +2,7 @@ package io.tripletflow.engine;
 
 import io.tripletflow.batch.EmbeddingBatch;
 import io.tripletflow.engine.distance.Distance;
+import io.tripletflow.engine.memory.MemoryRows;
 import io.tripletflow.engine.reduction.Reduction;
 
 /**
@@ -32,7 +33,7 @@ public abstract class MiningStep implements MiningBackend {
     }
 
     @Override
-    public final MiningResult mine(EmbeddingBatch batch) throws InvalidBatchException {
+    public final MiningResult mine(EmbeddingBatch batch, MemoryRows memory) throws InvalidBatchException {
         int n = batch.rows();
         int d = batch.dimension();
         BatchRules.check(batch, options);
@@ -41,10 +42,14 @@ public abstract class MiningStep implements MiningBackend {
         if (n == 0) {
             return result;
         }
+        if (memory.count() > 0 && memory.dimension() != d) {
+            throw new IllegalArgumentException("memory rows of dimension " + memory.dimension() + " for a batch of dimension " + d);
+        }
         anchors.enumerate(batch, options, result.statistics());
-        terms.start(result);
+        result.statistics().recordMemoryRows(memory.count());
+        terms.start(result, n, memory);
         float[] gradients = result.gradients();
-        runKernels(batch, anchors, terms, gradients);
+        runKernels(batch, memory, anchors, terms, gradients);
         int seedCount = Reduction.seedCount(options.negNum(), n, options.pairSize());
         int divisor = terms.finish(reduction, seedCount, options.lossWeight());
         scale(gradients, n * d, divisor, options.lossWeight());
@@ -53,12 +58,13 @@ public abstract class MiningStep implements MiningBackend {
 
     /**
      * The backend's kernels for one batch with at least one row: mine {@code anchors} (in any
-     * order, on any thread), then feed every selected triplet to {@code terms} in the seed's order
+     * order, on any thread) over the candidate columns (the batch's rows, then {@code memory}'s), then feed every selected triplet to {@code terms} in the seed's order
      * ({@link TripletTerms#beginAnchor}, {@link TripletTerms#add}, {@link TripletTerms#endAnchor}
      * per anchor, anchors ascending), and write {@code dL/df} before the reduction's division
      * (row-major, {@code rows x dimension}) into {@code gradients}, which holds zeros.
      */
-    protected abstract void runKernels(EmbeddingBatch batch, Anchors anchors, TripletTerms terms, float[] gradients);
+    protected abstract void runKernels(EmbeddingBatch batch, MemoryRows memory, Anchors anchors, TripletTerms terms,
+                                       float[] gradients);
 
     /** {@code g / divisor * loss-weight}, in that order (the seed's); no gradients when the divisor is 0. */
     private static void scale(float[] gradients, int values, int divisor, float weight) {

@@ -1,12 +1,13 @@
 package io.tripletflow.engine;
 
 import io.tripletflow.engine.loss.TripletLoss;
+import io.tripletflow.engine.memory.MemoryRows;
 import io.tripletflow.engine.reduction.Reduction;
 
 /**
  * The ordered pass every backend ends with: selected triplets in the seed's order (anchors
  * ascending, then positive, then negative) become loss terms, summed in float32 as the seed sums
- * them, the mask, and the batch's statistics. Backends feed it the three distances of each
+ * them, the mask (batch columns only), and the batch's statistics (memory columns counted apart). Backends feed it the three distances of each
  * triplet; it tells them the slopes to put on those distances.
  */
 public final class TripletTerms {
@@ -14,6 +15,8 @@ public final class TripletTerms {
     private final float margin;
     private final boolean second;
     private MiningResult result;
+    private int rows;
+    private MemoryRows memory;
     private MiningStatistics stats;
     private float sum;
     private int terms;
@@ -29,8 +32,11 @@ public final class TripletTerms {
         this.second = loss.hasSecondTerm();
     }
 
-    public void start(MiningResult result) {
+    /** Starts a batch of {@code rows} rows, mined against {@code memory} (columns from {@code rows} on). */
+    public void start(MiningResult result, int rows, MemoryRows memory) {
         this.result = result;
+        this.rows = rows;
+        this.memory = memory;
         this.stats = result.statistics();
         sum = 0f;
         terms = 0;
@@ -59,7 +65,14 @@ public final class TripletTerms {
             if (t2 > 0f) nonZero++;
         }
         sum += second ? t1 + t2 : t1;
-        result.markSelected(a, n);
+        if (n < rows) {
+            result.markSelected(a, n);
+        } else {
+            stats.recordMemoryNegative(memory.age(n - rows));
+        }
+        if (p >= rows) {
+            stats.recordMemoryPositive();
+        }
         stats.recordTriplet(hard, dap, dan, t1 > 0f, t2 > 0f);
         if (hardest < 0 || dan < hardestDistance) {
             hardest = n;
@@ -75,6 +88,7 @@ public final class TripletTerms {
         return slope2;
     }
 
+    /** After an anchor's triplets; {@code labels} are the columns' labels (the batch's, then the memory's). */
     public void endAnchor(int[] labels, int a) {
         if (hardest >= 0) {
             stats.recordHardestPair(labels[a], labels[hardest]);

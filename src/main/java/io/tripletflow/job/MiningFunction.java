@@ -6,6 +6,7 @@ import io.tripletflow.engine.MiningBackend;
 import io.tripletflow.engine.backends.BackendKind;
 import io.tripletflow.engine.backends.MiningBackends;
 import io.tripletflow.engine.MiningOptions;
+import io.tripletflow.engine.memory.CrossBatchMemory;
 import io.tripletflow.engine.MiningResult;
 import io.tripletflow.wire.EmbeddingBatchCodec;
 import io.tripletflow.wire.GradientBatchCodec;
@@ -86,6 +87,10 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
     private transient GradientBatchCodec gradients;
     private transient MiningMetrics metrics;
     private transient StreamState state;
+    private transient CrossBatchMemory memory;
+    /** The stream key whose memory {@link #memory} holds, at {@link #heldBatches} batches; null: none. */
+    private transient String heldKey;
+    private transient long heldBatches;
 
     MiningFunction(Settings settings, MiningOptions options) {
         this.settings = settings;
@@ -101,6 +106,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         gradients = new GradientBatchCodec(settings.bounds);
         metrics = new MiningMetrics(getRuntimeContext().getMetricGroup(), backend.describe(), choice.reason);
         state = StreamState.ofOperator(getRuntimeContext(), settings.stateTtl);
+        memory = options.memoryRows() > 0 ? new CrossBatchMemory(options.memoryRows()) : null;
     }
 
     /** The GPU Flink's external resource framework gave this slot ({@code external-resources: gpu}), else the configured one. */
@@ -141,7 +147,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         }
         MiningResult result;
         try {
-            result = backend.mine(batch);
+            result = memory == null ? backend.mine(batch) : mineWithMemory(batch);
         } catch (InvalidBatchException e) {
             deadLetter(ctx, record, e.reason(), e.getMessage(), stats);
             return;
@@ -155,6 +161,27 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         stats.add(batch.rows(), result, latency, now, settings.decay, settings.allEasyBatches);
         state.statistics.update(stats);
         recordLabelPairs(result);
+    }
+
+    /**
+     * Mines the batch against its key's memory, then enqueues it (after mining: a batch never
+     * meets its own rows) and writes the changed chunks back. The memory restored after a failure
+     * is the checkpoint's, so a replayed batch sees what it saw the first time.
+     */
+    private MiningResult mineWithMemory(EmbeddingBatch batch) throws Exception {
+        String key = batch.streamKey();
+        long[] head = state.memoryHead();
+        boolean held = head != null && key.equals(heldKey) && head[3] == heldBatches;
+        state.loadMemory(memory, held);
+        // The memory now equals the key's state, also if the batch turns out invalid.
+        heldKey = key;
+        heldBatches = memory.batches();
+        MiningResult result = backend.mine(batch, memory.eligible(batch.modelStep(), batch.dimension(),
+                options.memoryWarmUp(), options.memoryMaxAge()));
+        memory.enqueue(batch);
+        state.storeMemory(memory);
+        heldBatches = memory.batches();
+        return result;
     }
 
     private void deadLetter(Context ctx, KafkaRecord record, String reason, String detail, StreamStatistics stats)

@@ -1,5 +1,6 @@
 package io.tripletflow.job;
 
+import io.tripletflow.engine.memory.CrossBatchMemory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,6 +25,8 @@ public final class StreamState {
     static final String STATISTICS = "mining-statistics";
     static final String LABEL_PAIRS = "hardest-label-pairs";
     static final String NEXT_PUBLISH = "next-publish";
+    static final String MEMORY_HEAD = "memory-head";
+    static final String MEMORY_CHUNKS = "memory-chunks";
 
     /** Cumulative and decayed statistics of the key. */
     final ValueState<StreamStatistics> statistics;
@@ -31,6 +34,10 @@ public final class StreamState {
     final MapState<String, Long> labelPairs;
     /** When the key's statistics are published next (a processing-time timer is set for it). */
     final ValueState<Long> nextPublish;
+    /** The cross-batch memory's head: dimension, next slot, filled slots, batches enqueued. */
+    final ValueState<long[]> memoryHead;
+    /** The cross-batch memory's ring, chunk index to chunk ({@link CrossBatchMemory#chunk}). */
+    final MapState<Integer, byte[]> memoryChunks;
 
     private StreamState(RuntimeContext context, StateTtlConfig ttl) {
         ValueStateDescriptor<StreamStatistics> statisticsDescriptor = new ValueStateDescriptor<>(STATISTICS,
@@ -41,6 +48,59 @@ public final class StreamState {
         this.statistics = context.getState(statisticsDescriptor);
         this.labelPairs = context.getMapState(pairsDescriptor);
         this.nextPublish = context.getState(new ValueStateDescriptor<>(NEXT_PUBLISH, Long.class));
+        ValueStateDescriptor<long[]> headDescriptor = new ValueStateDescriptor<>(MEMORY_HEAD, long[].class);
+        headDescriptor.enableTimeToLive(ttl);
+        MapStateDescriptor<Integer, byte[]> chunksDescriptor = new MapStateDescriptor<>(MEMORY_CHUNKS, Integer.class,
+                byte[].class);
+        chunksDescriptor.enableTimeToLive(ttl);
+        this.memoryHead = context.getState(headDescriptor);
+        this.memoryChunks = context.getMapState(chunksDescriptor);
+    }
+
+    /**
+     * Loads the key's memory into {@code memory} (emptied when the key has none). Chunks are read
+     * only when {@code memory} does not already hold this state ({@code held} is what it held).
+     *
+     * @return whether chunks were read
+     */
+    boolean loadMemory(CrossBatchMemory memory, boolean held) throws Exception {
+        long[] head = memoryHead.value();
+        if (head == null) {
+            memory.clear();
+            return false;
+        }
+        memory.restoreHead((int) head[0], (int) head[1], (int) head[2], head[3]);
+        if (held) {
+            return false;
+        }
+        for (int c = 0; c < memory.chunkCount(); c++) {
+            byte[] chunk = memoryChunks.get(c);
+            if (chunk != null) {
+                memory.loadChunk(c, chunk);
+            }
+        }
+        return true;
+    }
+
+    /** Writes the memory's head and the chunks the last batch changed. */
+    void storeMemory(CrossBatchMemory memory) throws Exception {
+        memoryHead.update(new long[] {memory.dimension(), memory.next(), memory.filled(), memory.batches()});
+        for (int c = 0; c < memory.chunkCount(); c++) {
+            if (memory.dirtyChunk(c)) {
+                memoryChunks.put(c, memory.chunk(c));
+            }
+        }
+        memory.markClean();
+    }
+
+    /** The key's memory head ({dimension, next, filled, batches}), or null. */
+    public long[] memoryHead() throws Exception {
+        return memoryHead.value();
+    }
+
+    /** The key's memory chunks, by index. */
+    public Iterable<Map.Entry<Integer, byte[]>> memoryChunks() throws Exception {
+        return memoryChunks.entries();
     }
 
     /** The operator's view: a key idle for {@code ttl} expires, and expired state is never returned. */

@@ -43,6 +43,13 @@ public class StreamStatistics {
     public long[] negativeHistogram = new long[MiningStatistics.HISTOGRAM_BINS];
     public float histogramLow;
     public float histogramHigh;
+    /** Cumulative selected triplets whose negative (positive) came from the cross-batch memory. */
+    public long memoryNegatives;
+    public long memoryPositives;
+    /** Memory rows the last batch was mined against. */
+    public int lastMemoryRows;
+    public double decayedMemoryNegativeShare;
+    public double decayedMemoryAge;
 
     public StreamStatistics() {}
 
@@ -72,7 +79,13 @@ public class StreamStatistics {
         double nonZeroShare = batchTerms == 0 ? 0 : (double) result.nonZeroHinges() / batchTerms;
         double hardShare = batchTriplets == 0 ? 0 : (double) s.hardSelected() / batchTriplets;
         double noCandidateShare = s.anchors() == 0 ? 0 : (double) s.anchorsWithoutCandidate() / s.anchors();
+        memoryNegatives += s.memoryNegatives();
+        memoryPositives += s.memoryPositives();
+        lastMemoryRows = s.memoryRows();
+        double memoryShare = batchTriplets == 0 ? 0 : (double) s.memoryNegatives() / batchTriplets;
         boolean first = batches == 1;
+        decayedMemoryNegativeShare = decayed(first, decayedMemoryNegativeShare, memoryShare, decay);
+        decayedMemoryAge = decayed(first, decayedMemoryAge, s.meanMemoryAge(), decay);
         decayedLoss = decayed(first, decayedLoss, s.loss(), decay);
         decayedNonZeroShare = decayed(first, decayedNonZeroShare, nonZeroShare, decay);
         decayedHardShare = decayed(first, decayedHardShare, hardShare, decay);
@@ -134,7 +147,12 @@ public class StreamStatistics {
                 .append(",\"hard_share\":").append(num(decayedHardShare))
                 .append(",\"no_candidate_share\":").append(num(decayedNoCandidateShare))
                 .append(",\"staleness\":").append(num(decayedStaleness))
-                .append(",\"latency_ms\":").append(num(decayedLatencyMillis)).append('}');
+                .append(",\"latency_ms\":").append(num(decayedLatencyMillis))
+                .append(",\"memory_negative_share\":").append(num(decayedMemoryNegativeShare))
+                .append(",\"memory_age\":").append(num(decayedMemoryAge)).append('}');
+        s.append(",\"memory_rows\":").append(lastMemoryRows);
+        s.append(",\"memory_negatives\":").append(memoryNegatives);
+        s.append(",\"memory_positives\":").append(memoryPositives);
         s.append(",\"all_easy\":").append(allEasy);
         s.append(",\"consecutive_all_easy_batches\":").append(consecutiveAllEasy);
         s.append(",\"histogram\":{\"low\":").append(num(histogramLow)).append(",\"high\":").append(num(histogramHigh))

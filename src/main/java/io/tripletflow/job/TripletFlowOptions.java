@@ -120,6 +120,17 @@ public final class TripletFlowOptions {
     public static final ConfigOption<LabelMismatchPolicy> ON_LABEL_MISMATCH = mining("on-label-mismatch",
             DEFAULT_MINING.onLabelMismatch(),
             "A positive whose label differs from its anchor's: reject (dead letter), skip-anchor or seed.");
+    public static final ConfigOption<Integer> MEMORY_ROWS = mining("memory-rows", DEFAULT_MINING.memoryRows(),
+            "Cross-batch memory: rows of each stream key's recent batches that its next batches are mined against "
+                    + "(0 = no memory; at most " + MiningOptions.MAX_MEMORY_ROWS + "). Kept in keyed state; "
+                    + "see 'Cross-batch memory' in docs/mining.md.");
+    public static final ConfigOption<Integer> MEMORY_WARM_UP = mining("memory-warm-up", DEFAULT_MINING.memoryWarmUp(),
+            "Batches of a stream key enqueued before its memory is mined against.");
+    public static final ConfigOption<Long> MEMORY_MAX_AGE = mining("memory-max-age", DEFAULT_MINING.memoryMaxAge(),
+            "Memory rows more than this many model steps older than the batch are not mined against (-1: any age).");
+    public static final ConfigOption<Boolean> MEMORY_POSITIVES = ConfigOptions.key(PREFIX + "memory-positives")
+            .booleanType().defaultValue(DEFAULT_MINING.memoryPositives())
+            .withDescription("Memory rows with an anchor's label are its positives too (else they are left out).");
     public static final ConfigOption<Boolean> INCLUDE_MASK = ConfigOptions.key("tripletflow.include-mask")
             .booleanType().defaultValue(false)
             .withDescription("Append the N x N selection mask to every gradient batch.");
@@ -233,7 +244,8 @@ public final class TripletFlowOptions {
      */
     public static List<ConfigOption<?>> mining() {
         return List.of(NEG_NUM, PAIR_SIZE, HARD_RATIO, RAND_RATIO, MARGIN, LOSS_WEIGHT, DISTANCE, MINER, POSITIVES,
-                LOSS, REDUCTION, RNG, RNG_SEED, ON_LABEL_MISMATCH);
+                LOSS, REDUCTION, RNG, RNG_SEED, ON_LABEL_MISMATCH, MEMORY_ROWS, MEMORY_WARM_UP, MEMORY_MAX_AGE,
+                MEMORY_POSITIVES);
     }
 
     /** The mining options of a configuration, validated (names as in the spec). */
@@ -246,6 +258,8 @@ public final class TripletFlowOptions {
                 .loss(value(conf, LOSS)).reduction(value(conf, REDUCTION))
                 .rng(value(conf, RNG)).rngSeed(value(conf, RNG_SEED))
                 .onLabelMismatch(value(conf, ON_LABEL_MISMATCH))
+                .memoryRows(value(conf, MEMORY_ROWS)).memoryWarmUp(value(conf, MEMORY_WARM_UP))
+                .memoryMaxAge(value(conf, MEMORY_MAX_AGE)).memoryPositives(value(conf, MEMORY_POSITIVES))
                 .build();
     }
 

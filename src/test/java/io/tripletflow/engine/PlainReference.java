@@ -91,6 +91,9 @@ final class PlainReference {
         long candidates;
         int hardSelected;
         int randomSelected;
+        int memoryRows;
+        int memoryNegatives;
+        int memoryPositives;
         int nonZeroH1;
         int nonZeroH2;
         float[][] dis;
@@ -113,6 +116,15 @@ final class PlainReference {
     /** The reference for any options: the literal seed port for the seed's composition, else the docs. */
     static Result mine(MiningOptions o, EmbeddingBatch batch) {
         return isSeedComposition(o) ? seedPort(o, batch) : fromDocs(o, batch);
+    }
+
+    /**
+     * The docs' procedure with a cross-batch memory (docs/mining.md, "Cross-batch memory"): the
+     * memory's rows ({@code memoryEmbeddings}, {@code memoryLabels}, oldest first, as the engine's
+     * eligible view gives them) are columns {@code N..N+M-1}: candidates, positives if asked, constants.
+     */
+    static Result mine(MiningOptions o, EmbeddingBatch batch, float[] memoryEmbeddings, int[] memoryLabels) {
+        return fromDocs(o, batch, memoryEmbeddings, memoryLabels);
     }
 
     static boolean isSeedComposition(MiningOptions o) {
@@ -422,20 +434,32 @@ final class PlainReference {
     // ------------------------------------------------------------------------------------------------
 
     static Result fromDocs(MiningOptions o, EmbeddingBatch batch) {
+        return fromDocs(o, batch, new float[0], new int[0]);
+    }
+
+    static Result fromDocs(MiningOptions o, EmbeddingBatch batch, float[] memoryEmbeddings, int[] memoryLabels) {
         Result r = start(o, batch);
         if (!r.valid()) {
             return r;
         }
         final int n = batch.rows();
         final int d = batch.dimension();
-        final float[] f = batch.embeddings();
-        final int[] label = batch.labels();
+        final int m = memoryLabels.length;
+        // Columns: the batch's rows, then the memory's.
+        final int total = n + m;
+        final float[] f = new float[total * d];
+        System.arraycopy(batch.embeddings(), 0, f, 0, n * d);
+        System.arraycopy(memoryEmbeddings, 0, f, n * d, m * d);
+        final int[] label = new int[total];
+        System.arraycopy(batch.labels(), 0, label, 0, n);
+        System.arraycopy(memoryLabels, 0, label, n, m);
         final float margin = o.margin();
+        r.memoryRows = m;
 
         // Distances: dot products in k order, one float multiply and one float add per step.
-        float[][] g = new float[n][n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
+        float[][] g = new float[total][total];
+        for (int i = 0; i < total; i++) {
+            for (int j = 0; j < total; j++) {
                 float s = 0f;
                 for (int k = 0; k < d; k++) {
                     float product = f[i * d + k] * f[j * d + k];
@@ -444,13 +468,13 @@ final class PlainReference {
                 g[i][j] = s;
             }
         }
-        float[] length = new float[n];
-        for (int i = 0; i < n; i++) {
+        float[] length = new float[total];
+        for (int i = 0; i < total; i++) {
             length[i] = (float) Math.sqrt(g[i][i]);
         }
-        float[][] dis = new float[n][n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
+        float[][] dis = new float[total][total];
+        for (int i = 0; i < total; i++) {
+            for (int j = 0; j < total; j++) {
                 if (i == j) {
                     dis[i][j] = 0f;
                     continue;
@@ -508,7 +532,7 @@ final class PlainReference {
                     }
                 }
                 anchorList.add(a);
-                positiveLists.add(List.of(a + 1));
+                positiveLists.add(new ArrayList<>(List.of(a + 1)));
             }
         } else {
             for (int a = 0; a < n; a++) {
@@ -523,6 +547,16 @@ final class PlainReference {
                 } else {
                     anchorList.add(a);
                     positiveLists.add(ps);
+                }
+            }
+        }
+
+        if (o.memoryPositives()) {
+            for (int k = 0; k < anchorList.size(); k++) {
+                for (int j = n; j < total; j++) {
+                    if (label[j] == label[anchorList.get(k)]) {
+                        positiveLists.get(k).add(j);
+                    }
                 }
             }
         }
@@ -548,7 +582,7 @@ final class PlainReference {
                             }
                             continue;
                         }
-                        ShuffleRandom rng = mt != null ? mt : new CounterRandom().at(batchKey, (long) a * n + p);
+                        ShuffleRandom rng = mt != null ? mt : new CounterRandom().at(batchKey, (long) a * total + p);
                         candidates.sort(PAIR_LESS);
                         List<Integer> sid1 = new ArrayList<>();
                         List<Integer> sid2 = new ArrayList<>();
@@ -582,7 +616,7 @@ final class PlainReference {
                 case SEMI_HARD:
                     for (int p : positives) {
                         List<float[]> semi = new ArrayList<>();
-                        for (int j = 0; j < n; j++) {
+                        for (int j = 0; j < total; j++) {
                             if (label[j] != label[a] && dis[a][p] < dis[a][j] && (dis[a][p] - dis[a][j]) + margin > 0f) {
                                 semi.add(new float[] {dis[a][j], j});
                             }
@@ -609,7 +643,7 @@ final class PlainReference {
                         }
                     }
                     int others = 0;
-                    for (int j = 0; j < n; j++) {
+                    for (int j = 0; j < total; j++) {
                         if (label[j] != label[a]) {
                             others++;
                         }
@@ -661,7 +695,14 @@ final class PlainReference {
             } else {
                 sum += t.t1;
             }
-            r.mask[t.a][t.n] = true;
+            if (t.n < n) {
+                r.mask[t.a][t.n] = true;
+            } else {
+                r.memoryNegatives++;
+            }
+            if (t.p >= n) {
+                r.memoryPositives++;
+            }
             if (t.hard) {
                 r.hardSelected++;
             } else {
@@ -689,9 +730,10 @@ final class PlainReference {
         }
         r.loss = (sum / r.divisor) * o.lossWeight();
 
-        // Gradients: per triplet, per term, d(term)/d(distance) times d(distance)/d(rows).
-        double[] acc = new double[n * d];
-        double[] scale = r.gradientScale;
+        // Gradients: per triplet, per term, d(term)/d(distance) times d(distance)/d(rows); memory rows are
+        // constants, so what lands on their rows is dropped.
+        double[] acc = new double[total * d];
+        double[] scale = new double[total * d];
         for (Triplet t : r.triplets) {
             double s1 = termSlope(o.loss(), t.x1);
             if (s1 != 0) {
@@ -708,7 +750,7 @@ final class PlainReference {
         }
         for (int i = 0; i < n * d; i++) {
             r.gradients[i] = (float) (acc[i] / r.divisor * o.lossWeight());
-            scale[i] = scale[i] / r.divisor * Math.abs(o.lossWeight());
+            r.gradientScale[i] = scale[i] / r.divisor * Math.abs(o.lossWeight());
         }
         return r;
     }
@@ -876,6 +918,9 @@ final class PlainReference {
         count(out, "candidates", s.candidates(), expected.candidates);
         count(out, "hard selected", s.hardSelected(), expected.hardSelected);
         count(out, "random selected", s.randomSelected(), expected.randomSelected);
+        count(out, "memory rows", s.memoryRows(), expected.memoryRows);
+        count(out, "memory negatives", s.memoryNegatives(), expected.memoryNegatives);
+        count(out, "memory positives", s.memoryPositives(), expected.memoryPositives);
         count(out, "non-zero h1", s.nonZeroH1(), expected.nonZeroH1);
         count(out, "non-zero h2", s.nonZeroH2(), expected.nonZeroH2);
         if (!out.isEmpty()) {

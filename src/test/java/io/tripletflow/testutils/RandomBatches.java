@@ -154,4 +154,10 @@ public final class RandomBatches {
         return new EmbeddingBatch(streamKey, batchId, b.modelStep(), b.createdMillis(), b.rows(), b.dimension(),
                 b.labels().clone(), b.embeddings().clone());
     }
+
+    /** The same batch at another model step. */
+    public static EmbeddingBatch withStep(EmbeddingBatch b, long modelStep) {
+        return new EmbeddingBatch(b.streamKey(), b.batchId(), modelStep, b.createdMillis(), b.rows(), b.dimension(),
+                b.labels(), b.embeddings());
+    }
 }

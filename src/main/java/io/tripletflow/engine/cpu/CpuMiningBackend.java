@@ -6,6 +6,7 @@ import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.MiningOptions.PositivesKind;
 import io.tripletflow.engine.MiningOptions.RngKind;
 import io.tripletflow.engine.MiningStep;
+import io.tripletflow.engine.memory.MemoryRows;
 import io.tripletflow.engine.TripletTerms;
 import io.tripletflow.engine.miner.Miner;
 import io.tripletflow.engine.miner.MinerScratch;
@@ -33,6 +34,7 @@ public final class CpuMiningBackend extends MiningStep {
     private final MersenneTwister seedRandom = new MersenneTwister(0);
     private final AnchorWorker[] workers;
     private Anchors anchors;
+    private MemoryRows memory = MemoryRows.none();
 
     public CpuMiningBackend(MiningOptions options) {
         this(options, Runtime.getRuntime().availableProcessors());
@@ -59,24 +61,90 @@ public final class CpuMiningBackend extends MiningStep {
     }
 
     @Override
-    protected void runKernels(EmbeddingBatch batch, Anchors anchors, TripletTerms terms, float[] gradients) {
+    protected void runKernels(EmbeddingBatch batch, MemoryRows memory, Anchors anchors, TripletTerms terms,
+                              float[] gradients) {
         int n = batch.rows();
         int d = batch.dimension();
+        int m = memory.count();
         this.anchors = anchors;
+        this.memory = memory;
         Workspace w = workspace;
-        w.ensure(n, d, kernel.columnBlock());
+        w.ensure(n, d, kernel.columnBlock(), m);
         w.load(batch.embeddings(), n, d, distance.normalisesInside());
         kernel.gram(w.padded, w.transposed, n, d, w.stride, w.matrix, pool);
         toDistances(n);
         input.rows = n;
+        input.columns = n + m;
         input.labels = batch.labels();
         input.distances = w.matrix;
         input.stride = w.stride;
+        if (m > 0) {
+            withMemory(batch, memory);
+        }
 
         mineAnchors(batch, anchors.count());
-        evaluate(batch, anchors.count(), terms);
+        evaluate(anchors.count(), terms);
         gradients(batch.embeddings(), n, d, gradients);
-        w.clearCoefficients(n);
+        w.clearCoefficients();
+    }
+
+    /** The memory's columns beside the batch's: its distances to every batch row and its labels. */
+    private void withMemory(EmbeddingBatch batch, MemoryRows memory) {
+        Workspace w = workspace;
+        int n = batch.rows();
+        int d = batch.dimension();
+        int m = memory.count();
+        w.loadMemory(memory.embeddings(), m, d, distance.normalisesInside());
+        float[] wide = w.wide;
+        int stride = w.wideStride;
+        kernel.cross(w.padded, n, d, w.memoryTransposed, w.memoryStride, wide, stride, n, pool);
+        pool.run(n, 32, (worker, from, to) -> {
+            for (int i = from; i < to; i++) {
+                System.arraycopy(w.matrix, i * w.stride, wide, i * stride, n);
+                float gii = w.gramDiagonal[i];
+                float ni = w.norms[i];
+                int row = i * stride + n;
+                for (int j = 0; j < m; j++) {
+                    wide[row + j] = distance.fromGram(wide[row + j], ni, w.memoryNorms[j], gii, w.memoryGramDiagonal[j]);
+                }
+            }
+        });
+        System.arraycopy(batch.labels(), 0, w.columnLabels, 0, n);
+        for (int j = 0; j < m; j++) {
+            w.columnLabels[n + j] = memory.label(j);
+        }
+        input.labels = w.columnLabels;
+        input.distances = wide;
+        input.stride = stride;
+    }
+
+    /**
+     * {@code dis[i][j]} between any two columns: from the matrix when one is a batch row (the
+     * matrix is symmetric bit for bit), else computed as the matrix would have it (a memory
+     * positive's distance to a memory negative).
+     */
+    private float distanceBetween(int i, int j) {
+        int n = input.rows;
+        if (i < n) {
+            return input.distance(i, j);
+        }
+        if (j < n) {
+            return input.distance(j, i);
+        }
+        if (i == j) {
+            return 0f;
+        }
+        float[] f = memory.embeddings();
+        int d = memory.dimension();
+        int fi = (i - n) * d;
+        int fj = (j - n) * d;
+        float g = 0f;
+        for (int k = 0; k < d; k++) {
+            g += f[fi + k] * f[fj + k];
+        }
+        Workspace w = workspace;
+        return distance.fromGram(g, w.memoryNorms[i - n], w.memoryNorms[j - n],
+                w.memoryGramDiagonal[i - n], w.memoryGramDiagonal[j - n]);
     }
 
     /** Gram entries become distances in place; the diagonal is 0 (the seed never computes it). */
@@ -103,7 +171,7 @@ public final class CpuMiningBackend extends MiningStep {
     private void mineAnchors(EmbeddingBatch batch, int anchorCount) {
         long batchKey = CounterRandom.batchKey(options.rngSeed(), batch.streamKey(), batch.batchId());
         for (AnchorWorker worker : workers) {
-            worker.prepare(batch.rows(), batchKey);
+            worker.prepare(input.columns, batchKey);
         }
         if (options.rng() == RngKind.SEED_COMPAT) {
             // One MT19937 stream through the anchors in order, as the seed draws.
@@ -115,9 +183,9 @@ public final class CpuMiningBackend extends MiningStep {
     }
 
     /** The ordered pass over the selected triplets (see {@link TripletTerms}), and their coefficients. */
-    private void evaluate(EmbeddingBatch batch, int anchorCount, TripletTerms terms) {
+    private void evaluate(int anchorCount, TripletTerms terms) {
         Workspace w = workspace;
-        int[] labels = batch.labels();
+        int[] labels = input.labels;
         for (int k = 0; k < anchorCount; k++) {
             int a = anchors.get(k);
             long[] triplets = workers[w.anchorOwner[k]].triplets;
@@ -130,7 +198,7 @@ public final class CpuMiningBackend extends MiningStep {
                 int p = (int) (triplet >>> 32);
                 int neg = (int) ((triplet >>> 1) & 0x7fffffff);
                 float dap = input.distance(a, p);
-                terms.add(a, p, neg, (triplet & 1) != 0, dap, input.distance(a, neg), input.distance(p, neg));
+                terms.add(a, p, neg, (triplet & 1) != 0, dap, input.distance(a, neg), distanceBetween(p, neg));
                 float s1 = terms.slope1();
                 float s2 = terms.slope2();
                 if (s1 != 0f) {
@@ -146,29 +214,33 @@ public final class CpuMiningBackend extends MiningStep {
         }
     }
 
-    /** Row i of dL/df before the reduction: alpha_i x_i + sum_j beta_ij x_j. */
+    /** Row i of dL/df before the reduction: alpha_i x_i + sum_j beta_ij x_j, over batch and memory columns. */
     private void gradients(float[] embeddings, int n, int d, float[] out) {
         Workspace w = workspace;
-        float[] x = distance.normalisesInside() ? w.unit : embeddings;
+        boolean unit = distance.normalisesInside();
+        float[] x = unit ? w.unit : embeddings;
+        float[] memoryX = unit ? w.memoryUnit : memory.embeddings();
         float[] s = w.coefficients;
+        int columns = input.columns;
         boolean invariant = distance.translationInvariant();
         pool.run(n, 16, (worker, from, to) -> {
             for (int i = from; i < to; i++) {
                 if (!w.rowTouched[i]) {
                     continue;
                 }
-                int row = i * n;
+                int row = i * columns;
                 int gi = i * d;
                 float alpha = 0f;
-                for (int j = 0; j < n; j++) {
+                for (int j = 0; j < columns; j++) {
                     float sij = s[row + j];
                     if (sij == 0f) continue;
                     float beta = distance.weight(sij, input.distance(i, j), i == j);
                     if (beta == 0f) continue;
                     alpha -= beta;
-                    int xj = j * d;
+                    float[] basis = j < n ? x : memoryX;
+                    int xj = (j < n ? j : j - n) * d;
                     for (int k = 0; k < d; k++) {
-                        out[gi + k] += beta * x[xj + k];
+                        out[gi + k] += beta * basis[xj + k];
                     }
                 }
                 if (invariant && alpha != 0f) {
@@ -176,7 +248,7 @@ public final class CpuMiningBackend extends MiningStep {
                         out[gi + k] += alpha * x[gi + k];
                     }
                 }
-                if (distance.normalisesInside()) {
+                if (unit) {
                     projectThroughNorm(out, gi, x, d, w.norms[i]);
                 }
             }
@@ -212,19 +284,19 @@ public final class CpuMiningBackend extends MiningStep {
         int tripletCount;
         final int id;
         long batchKey;
-        int rows;
+        int columns;
 
         AnchorWorker(int id) {
             this.id = id;
         }
 
-        void prepare(int rows, long batchKey) {
-            this.rows = rows;
+        void prepare(int columns, long batchKey) {
+            this.columns = columns;
             this.batchKey = batchKey;
             this.tripletCount = 0;
-            scratch.ensureRows(rows);
-            if (positives.length < rows) {
-                positives = new int[rows];
+            scratch.ensureRows(columns);
+            if (positives.length < columns) {
+                positives = new int[columns];
             }
         }
 
@@ -236,12 +308,17 @@ public final class CpuMiningBackend extends MiningStep {
                 int positiveCount;
                 if (options.positives() == PositivesKind.ALL) {
                     positiveCount = 0;
-                    for (int j = 0; j < rows; j++) {
+                    for (int j = 0; j < input.rows; j++) {
                         if (j != a && labels[j] == labels[a]) positives[positiveCount++] = j;
                     }
                 } else {
                     positives[0] = a + 1;
                     positiveCount = 1;
+                }
+                if (options.memoryPositives()) {
+                    for (int j = input.rows; j < columns; j++) {
+                        if (labels[j] == labels[a]) positives[positiveCount++] = j;
+                    }
                 }
                 w.anchorOwner[k] = id;
                 w.anchorStart[k] = tripletCount;
@@ -256,7 +333,7 @@ public final class CpuMiningBackend extends MiningStep {
             if (options.rng() == RngKind.SEED_COMPAT) {
                 return seedRandom;
             }
-            return counter.at(batchKey, (long) anchor * rows + positive);
+            return counter.at(batchKey, (long) anchor * columns + positive);
         }
 
         @Override

@@ -20,6 +20,19 @@ interface GramKernel {
      */
     void gram(float[] padded, float[] transposed, int rows, int dimension, int stride, float[] g, WorkerPool pool);
 
+    /**
+     * The cross products with other rows (the cross-batch memory's): {@code g[i * gStride + offset + j]
+     * = dot(f_i, m_j)} for {@code i < rows} and {@code j < columnStride}, accumulated as in
+     * {@link #gram}, so the same bits as if the rows were in one batch. Rows up to the next
+     * multiple of {@link #columnBlock()} may be written.
+     *
+     * @param padded the rows of {@code f}, zero-padded to a multiple of {@link #columnBlock()} rows
+     * @param transposed {@code m_j[k]} at {@code transposed[k * columnStride + j]}, {@code columnStride} a
+     *     multiple of {@link #columnBlock()}, zero-padded
+     */
+    void cross(float[] padded, int rows, int dimension, float[] transposed, int columnStride, float[] g, int gStride,
+               int offset, WorkerPool pool);
+
     /** The multiple {@code stride} must be of. */
     int columnBlock();
 

@@ -37,4 +37,25 @@ final class ScalarGramKernel implements GramKernel {
             }
         });
     }
+
+    @Override
+    public void cross(float[] f, int rows, int d, float[] t, int columnStride, float[] g, int gStride, int offset,
+                      WorkerPool pool) {
+        pool.run(rows, 16, (worker, from, to) -> {
+            for (int i = from; i < to; i++) {
+                int row = i * gStride + offset;
+                for (int j = 0; j < columnStride; j++) {
+                    g[row + j] = 0f;
+                }
+                int fi = i * d;
+                for (int k = 0; k < d; k++) {
+                    float a = f[fi + k];
+                    int tk = k * columnStride;
+                    for (int j = 0; j < columnStride; j++) {
+                        g[row + j] += a * t[tk + j];
+                    }
+                }
+            }
+        });
+    }
 }

@@ -41,8 +41,25 @@ final class VectorGramKernel implements GramKernel {
         });
     }
 
+    @Override
+    public void cross(float[] padded, int rows, int dimension, float[] t, int columnStride, float[] g, int gStride,
+                      int offset, WorkerPool pool) {
+        int columnBlocks = columnStride / COLUMNS;
+        int rowLimit = (rows + ROWS - 1) / ROWS * ROWS;
+        pool.run(columnBlocks, 1, (worker, from, to) -> {
+            for (int b = from; b < to; b++) {
+                tile(padded, t, dimension, columnStride, g, gStride, offset, b * COLUMNS, rowLimit);
+            }
+        });
+    }
+
     private static void columnBlock(float[] f, float[] t, int d, int stride, float[] g, int j0) {
-        int rowLimit = j0 + COLUMNS;
+        tile(f, t, d, stride, g, stride, 0, j0, j0 + COLUMNS);
+    }
+
+    /** Rows {@code [0, rowLimit)} by columns {@code [j0, j0 + COLUMNS)}, written at {@code g[i * gStride + offset + j]}. */
+    private static void tile(float[] f, float[] t, int d, int stride, float[] g, int gStride, int offset, int j0,
+                             int rowLimit) {
         for (int i0 = 0; i0 < rowLimit; i0 += ROWS) {
             FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
             FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
@@ -69,15 +86,15 @@ final class VectorGramKernel implements GramKernel {
                 c30 = c30.add(a3.mul(b0));
                 c31 = c31.add(a3.mul(b1));
             }
-            int o = i0 * stride + j0;
+            int o = i0 * gStride + offset + j0;
             c00.intoArray(g, o);
             c01.intoArray(g, o + LANES);
-            c10.intoArray(g, o + stride);
-            c11.intoArray(g, o + stride + LANES);
-            c20.intoArray(g, o + 2 * stride);
-            c21.intoArray(g, o + 2 * stride + LANES);
-            c30.intoArray(g, o + 3 * stride);
-            c31.intoArray(g, o + 3 * stride + LANES);
+            c10.intoArray(g, o + gStride);
+            c11.intoArray(g, o + gStride + LANES);
+            c20.intoArray(g, o + 2 * gStride);
+            c21.intoArray(g, o + 2 * gStride + LANES);
+            c30.intoArray(g, o + 3 * gStride);
+            c31.intoArray(g, o + 3 * gStride + LANES);
         }
     }
 

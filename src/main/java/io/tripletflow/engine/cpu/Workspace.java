@@ -2,11 +2,16 @@ package io.tripletflow.engine.cpu;
 
 import java.util.Arrays;
 
-/** The CPU backend's buffers, grown to the largest batch and reused: steady state allocates nothing. */
+/**
+ * The CPU backend's buffers, grown to the largest batch (and memory) and reused: steady state
+ * allocates nothing. Columns are the batch's rows, then the cross-batch memory's.
+ */
 final class Workspace {
     int rows;
     int dimension;
     int stride;
+    /** Candidate columns: rows of the batch, then of the memory. */
+    int columns;
     /** Rows of f zero-padded to {@code stride} rows. */
     float[] padded = new float[0];
     /** f transposed, {@code dimension x stride}, zero-padded. */
@@ -21,15 +26,28 @@ final class Workspace {
     int[] anchorStart = new int[0];
     int[] anchorLength = new int[0];
     int[] anchorCandidates = new int[0];
-    /** Symmetric coefficients of dL / d dis[i][j], {@code rows x rows}; zero between batches. */
+    /** The memory's rows transposed, {@code dimension x memoryStride}, zero-padded. */
+    float[] memoryTransposed = new float[0];
+    int memoryStride;
+    /** Memory row m normalised, for distances that normalise inside. */
+    float[] memoryUnit = new float[0];
+    float[] memoryNorms = new float[0];
+    float[] memoryGramDiagonal = new float[0];
+    /** With a memory: the distances of the batch's rows to every column, {@code stride x wideStride}. */
+    float[] wide = new float[0];
+    int wideStride;
+    /** With a memory: the labels of the columns. */
+    int[] columnLabels = new int[0];
+    /** Coefficients of dL / d dis[i][j], {@code rows x columns}, row i's share; zero between batches. */
     float[] coefficients = new float[0];
     boolean[] rowTouched = new boolean[0];
     private int[] touched = new int[64];
     private int touchedCount;
 
-    void ensure(int n, int d, int block) {
+    void ensure(int n, int d, int block, int memoryRows) {
         rows = n;
         dimension = d;
+        columns = n + memoryRows;
         stride = (n + block - 1) / block * block;
         padded = grow(padded, (long) stride * d);
         transposed = grow(transposed, (long) stride * d);
@@ -44,8 +62,22 @@ final class Workspace {
             anchorCandidates = new int[n];
             rowTouched = new boolean[n];
         }
-        if (coefficients.length < (long) n * n) {
-            coefficients = new float[Math.toIntExact((long) n * n)];
+        if (coefficients.length < (long) n * columns) {
+            coefficients = new float[Math.toIntExact((long) n * columns)];
+        }
+        if (memoryRows > 0) {
+            memoryStride = (memoryRows + block - 1) / block * block;
+            wideStride = n + memoryStride;
+            memoryTransposed = grow(memoryTransposed, (long) d * memoryStride);
+            memoryUnit = grow(memoryUnit, (long) memoryRows * d);
+            wide = grow(wide, (long) stride * wideStride);
+            if (memoryNorms.length < memoryRows) {
+                memoryNorms = new float[memoryRows];
+                memoryGramDiagonal = new float[memoryRows];
+            }
+            if (columnLabels.length < columns) {
+                columnLabels = new int[columns];
+            }
         }
     }
 
@@ -78,30 +110,64 @@ final class Workspace {
         }
     }
 
+    /** Loads the memory's rows: transposed for the cross product, their norms, and unit rows if asked. */
+    void loadMemory(float[] m, int count, int d, boolean unitRows) {
+        for (int k = 0; k < d; k++) {
+            int row = k * memoryStride;
+            for (int j = 0; j < count; j++) {
+                memoryTransposed[row + j] = m[j * d + k];
+            }
+            Arrays.fill(memoryTransposed, row + count, row + memoryStride, 0f);
+        }
+        for (int j = 0; j < count; j++) {
+            float squares = 0f;
+            for (int k = 0; k < d; k++) {
+                squares += m[j * d + k] * m[j * d + k];
+            }
+            memoryGramDiagonal[j] = squares;
+            memoryNorms[j] = (float) Math.sqrt(squares);
+            if (unitRows) {
+                float norm = memoryNorms[j];
+                for (int k = 0; k < d; k++) {
+                    memoryUnit[j * d + k] = norm > 0f ? m[j * d + k] / norm : 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * Adds {@code value} to the coefficient of {@code dis[i][j]} on both ends; an end that is a
+     * memory column ({@code >= rows}) is a constant and takes no gradient.
+     */
     void addCoefficient(int i, int j, float value) {
-        coefficients[i * rows + j] += value;
-        coefficients[j * rows + i] += value;
-        rowTouched[i] = true;
-        rowTouched[j] = true;
+        if (i < rows) {
+            touch(i, j, value);
+        }
+        if (j < rows) {
+            touch(j, i, value);
+        }
+    }
+
+    private void touch(int row, int column, float value) {
+        coefficients[row * columns + column] += value;
+        rowTouched[row] = true;
         if (touchedCount == touched.length) {
             touched = Arrays.copyOf(touched, touched.length * 2);
         }
-        touched[touchedCount++] = i * rows + j;
+        touched[touchedCount++] = row * columns + column;
     }
 
     /** Zeroes what {@link #addCoefficient} wrote, cheaply when few entries were touched. */
-    void clearCoefficients(int n) {
-        if (touchedCount > n * n / 8) {
-            Arrays.fill(coefficients, 0, n * n, 0f);
+    void clearCoefficients() {
+        int size = rows * columns;
+        if (touchedCount > size / 8) {
+            Arrays.fill(coefficients, 0, size, 0f);
         } else {
             for (int t = 0; t < touchedCount; t++) {
-                int i = touched[t] / n;
-                int j = touched[t] % n;
-                coefficients[i * n + j] = 0f;
-                coefficients[j * n + i] = 0f;
+                coefficients[touched[t]] = 0f;
             }
         }
-        Arrays.fill(rowTouched, 0, n, false);
+        Arrays.fill(rowTouched, 0, rows, false);
         touchedCount = 0;
     }
 }

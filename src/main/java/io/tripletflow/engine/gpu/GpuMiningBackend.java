@@ -8,6 +8,7 @@ import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.engine.MiningOptions.PositivesKind;
 import io.tripletflow.engine.MiningOptions.RngKind;
 import io.tripletflow.engine.MiningStep;
+import io.tripletflow.engine.memory.MemoryRows;
 import io.tripletflow.engine.miner.Miner;
 import io.tripletflow.engine.TripletTerms;
 import io.tripletflow.engine.random.CounterRandom;
@@ -79,6 +80,9 @@ public final class GpuMiningBackend extends MiningStep {
         if (options.positives() == PositivesKind.ALL) {
             return "positives = all runs on the CPU only";
         }
+        if (options.memoryRows() > 0) {
+            return "memory-rows > 0 (cross-batch memory) runs on the CPU only";
+        }
         return null;
     }
 
@@ -144,7 +148,12 @@ public final class GpuMiningBackend extends MiningStep {
     }
 
     @Override
-    protected void runKernels(EmbeddingBatch batch, Anchors anchors, TripletTerms terms, float[] gradients) {
+    protected void runKernels(EmbeddingBatch batch, MemoryRows memory, Anchors anchors, TripletTerms terms,
+                              float[] gradients) {
+        if (memory.count() > 0) {
+            throw new IllegalStateException("the GPU backend does not mine against a cross-batch memory ("
+                    + memory.count() + " rows given)");
+        }
         int n = batch.rows();
         int d = batch.dimension();
         int anchorCount = anchors.count();

@@ -10,7 +10,7 @@ public final class BatchAllMiner implements Miner {
         for (int q = 0; q < positiveCount; q++) {
             int positive = positives[q];
             float anchorToPositive = in.distance(anchor, positive);
-            for (int j = 0; j < in.rows; j++) {
+            for (int j = 0; j < in.columns; j++) {
                 if (in.violates(anchor, anchorToPositive, j)) {
                     out.add(anchor, positive, j, true);
                     total++;

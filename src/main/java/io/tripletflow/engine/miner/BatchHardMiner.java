@@ -19,7 +19,7 @@ public final class BatchHardMiner implements Miner {
         }
         int nearest = -1;
         int negatives = 0;
-        for (int j = 0; j < in.rows; j++) {
+        for (int j = 0; j < in.columns; j++) {
             if (in.labels[j] != in.labels[anchor]) {
                 negatives++;
                 if (nearest < 0 || in.harder(anchor, j, nearest)) {

@@ -1,11 +1,15 @@
 package io.tripletflow.engine.miner;
 
 /**
- * What a miner reads: the batch's labels and distance matrix ({@code dis[i][j]} at
- * {@code distances[i * stride + j]}), and the selection parameters.
+ * What a miner reads: the labels of the candidate columns and the distance matrix
+ * ({@code dis[i][j]} at {@code distances[i * stride + j]}, {@code i} a row of the batch, {@code j}
+ * a column: the batch's rows, then the cross-batch memory's), and the selection parameters.
  */
 public final class MiningInput {
+    /** Rows of the batch (anchors and their batch positives are among them). */
     public int rows;
+    /** Candidate columns: the batch's rows, then the memory's ({@code columns >= rows}). */
+    public int columns;
     public int[] labels;
     public float[] distances;
     public int stride;

@@ -30,7 +30,7 @@ public final class RankHardMiner implements Miner {
         int[] c = scratch.candidates;
         float anchorToPositive = in.distance(anchor, positive);
         int count = 0;
-        for (int j = 0; j < in.rows; j++) {
+        for (int j = 0; j < in.columns; j++) {
             if (in.violates(anchor, anchorToPositive, j)) {
                 c[count++] = j;
             }

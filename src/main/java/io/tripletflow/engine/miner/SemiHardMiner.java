@@ -17,7 +17,7 @@ public final class SemiHardMiner implements Miner {
             float anchorToPositive = in.distance(anchor, positive);
             int count = 0;
             int hardest = -1;
-            for (int j = 0; j < in.rows; j++) {
+            for (int j = 0; j < in.columns; j++) {
                 if (in.labels[j] == in.labels[anchor]) {
                     continue;
                 }

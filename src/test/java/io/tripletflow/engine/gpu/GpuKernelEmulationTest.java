@@ -12,6 +12,7 @@ import io.tripletflow.engine.miner.MinerKind;
 import io.tripletflow.engine.reduction.ReductionKind;
 import io.tripletflow.engine.MiningResult;
 import io.tripletflow.engine.MiningStep;
+import io.tripletflow.engine.memory.MemoryRows;
 import io.tripletflow.engine.miner.Miner;
 import io.tripletflow.engine.TripletTerms;
 import io.tripletflow.engine.cpu.CpuMiningBackend;
@@ -125,7 +126,8 @@ class GpuKernelEmulationTest {
         }
 
         @Override
-        protected void runKernels(EmbeddingBatch batch, Anchors anchors, TripletTerms terms, float[] gradients) {
+        protected void runKernels(EmbeddingBatch batch, MemoryRows memory, Anchors anchors, TripletTerms terms,
+                                  float[] gradients) {
             try {
                 emulateKernels(options, batch, anchors, terms, gradients);
             } catch (Exception e) {
