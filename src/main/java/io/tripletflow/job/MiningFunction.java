@@ -157,7 +157,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         byte[] value = gradients.encode(result.toGradientBatch(batch, now, settings.includeMask));
         out.collect(new GradientRecord(batch.streamKey(), batch.batchId(), batch.modelStep(), value));
         long latency = Math.max(0, now - batch.createdMillis());
-        metrics.answered(batch.rows(), latency, result.loss(), result.nonZeroHinges(), result.terms());
+        metrics.answered(batch.rows(), latency, result);
         stats.add(batch.rows(), result, latency, now, settings.decay, settings.allEasyBatches);
         state.statistics.update(stats);
         recordLabelPairs(result);
@@ -171,7 +171,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
     private MiningResult mineWithMemory(EmbeddingBatch batch) throws Exception {
         String key = batch.streamKey();
         long[] head = state.memoryHead();
-        boolean held = head != null && key.equals(heldKey) && head[3] == heldBatches;
+        boolean held = head != null && key.equals(heldKey) && head[3] == heldBatches && head[4] == memory.capacity();
         state.loadMemory(memory, held);
         // The memory now equals the key's state, also if the batch turns out invalid.
         heldKey = key;

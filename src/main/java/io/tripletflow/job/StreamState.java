@@ -34,7 +34,7 @@ public final class StreamState {
     final MapState<String, Long> labelPairs;
     /** When the key's statistics are published next (a processing-time timer is set for it). */
     final ValueState<Long> nextPublish;
-    /** The cross-batch memory's head: dimension, next slot, filled slots, batches enqueued. */
+    /** The cross-batch memory's head: dimension, next slot, filled slots, batches enqueued, capacity. */
     final ValueState<long[]> memoryHead;
     /** The cross-batch memory's ring, chunk index to chunk ({@link CrossBatchMemory#chunk}). */
     final MapState<Integer, byte[]> memoryChunks;
@@ -65,7 +65,8 @@ public final class StreamState {
      */
     boolean loadMemory(CrossBatchMemory memory, boolean held) throws Exception {
         long[] head = memoryHead.value();
-        if (head == null) {
+        if (head == null || head[4] != memory.capacity()) {
+            // None yet, expired, or written under another memory-rows: the memory starts again.
             memory.clear();
             return false;
         }
@@ -84,7 +85,8 @@ public final class StreamState {
 
     /** Writes the memory's head and the chunks the last batch changed. */
     void storeMemory(CrossBatchMemory memory) throws Exception {
-        memoryHead.update(new long[] {memory.dimension(), memory.next(), memory.filled(), memory.batches()});
+        memoryHead.update(new long[] {memory.dimension(), memory.next(), memory.filled(), memory.batches(),
+                memory.capacity()});
         for (int c = 0; c < memory.chunkCount(); c++) {
             if (memory.dirtyChunk(c)) {
                 memoryChunks.put(c, memory.chunk(c));
@@ -93,7 +95,7 @@ public final class StreamState {
         memory.markClean();
     }
 
-    /** The key's memory head ({dimension, next, filled, batches}), or null. */
+    /** The key's memory head ({dimension, next, filled, batches, capacity}), or null. */
     public long[] memoryHead() throws Exception {
         return memoryHead.value();
     }

@@ -1,5 +1,6 @@
 package io.tripletflow.stats;
 
+import io.tripletflow.engine.memory.CrossBatchMemory;
 import io.tripletflow.job.StreamState;
 import io.tripletflow.job.StreamStatistics;
 import io.tripletflow.job.KafkaRecord;
@@ -117,6 +118,23 @@ public final class SavepointStatistics {
             state = StreamState.ofReader(getRuntimeContext());
         }
 
+        /** The key's cross-batch memory: fill and the model steps it spans, or null without one. */
+        private String memory() throws Exception {
+            long[] head = state.memoryHead();
+            if (head == null) {
+                return "null";
+            }
+            CrossBatchMemory memory = new CrossBatchMemory((int) head[4]);
+            memory.restoreHead((int) head[0], (int) head[1], (int) head[2], head[3]);
+            for (Map.Entry<Integer, byte[]> chunk : state.memoryChunks()) {
+                memory.loadChunk(chunk.getKey(), chunk.getValue());
+            }
+            long[] steps = memory.modelStepRange();
+            return "{\"rows\":" + memory.capacity() + ",\"filled\":" + memory.filled() + ",\"dimension\":"
+                    + memory.dimension() + ",\"batches\":" + memory.batches() + ",\"oldest_model_step\":" + steps[0]
+                    + ",\"newest_model_step\":" + steps[1] + "}";
+        }
+
         @Override
         public void readKey(String key, Context ctx, Collector<String> out) throws Exception {
             StreamStatistics stats = state.statistics();
@@ -126,6 +144,7 @@ public final class SavepointStatistics {
             String json = stats.toJson(KafkaRecord.streamKeyOf(key), state.labelPairsByCount(), nowMillis);
             Long next = state.nextPublish();
             out.collect(json.substring(0, json.length() - 1)
+                    + ",\"memory\":" + memory()
                     + ",\"terms\":" + stats.terms
                     + ",\"next_publish_ms\":" + (next == null ? "null" : next.toString())
                     + ",\"source\":\"savepoint\"}");

@@ -30,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 class StatsCommandITCase {
     private static final Map<String, Integer> BATCHES = StatisticsSavepointFixture.BATCHES;
     private static final int ROWS = StatisticsSavepointFixture.ROWS;
+    /** Three batches of 8 rows: alpha's first two batches are overwritten, beta's and gamma's are all there. */
+    private static final int MEMORY_ROWS = 24;
 
     @TempDir
     Path tmp;
@@ -40,7 +42,8 @@ class StatsCommandITCase {
         List<Map<String, Object>> fromCheckpoint;
         Map<String, Map<String, Object>> published = new LinkedHashMap<>();
         try (JobHarness job = JobHarness.start(Map.of(
-                "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"))) {
+                "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION",
+                "tripletflow.memory-rows", Integer.toString(MEMORY_ROWS)))) {
             job.produce(StatisticsSavepointFixture.input());
             assertThat(job.awaitRecords(JobHarness.GRADIENTS, 10, Duration.ofSeconds(60))).hasSize(10);
             assertThat(job.awaitRecords(JobHarness.DEAD_LETTERS, 1, Duration.ofSeconds(30))).hasSize(1);
@@ -128,6 +131,13 @@ class StatsCommandITCase {
             assertThat(Json.number(s, "terms")).as(key).isPositive();
             assertThat(Json.number(s, "triplets")).as(key).isPositive();
             assertThat((List<?>) s.get("hardest_label_pairs")).as(key).isNotEmpty();
+            // The cross-batch memory: fill and the model steps it spans (batch i has step i).
+            assertThat(Json.at(s, "memory.rows")).as(key).isEqualTo((long) MEMORY_ROWS);
+            assertThat(Json.at(s, "memory.filled")).as(key).isEqualTo((long) Math.min(MEMORY_ROWS, n * ROWS));
+            assertThat(Json.at(s, "memory.batches")).as(key).isEqualTo((long) n);
+            assertThat(Json.at(s, "memory.newest_model_step")).as(key).isEqualTo((long) n);
+            assertThat(Json.at(s, "memory.oldest_model_step")).as(key)
+                    .isEqualTo((long) Math.max(1, n - MEMORY_ROWS / ROWS + 1));
             Map<String, Object> p = published.get(key);
             for (String member : List.of("batches", "rows", "triplets", "hard_selected", "random_selected",
                     "nonzero_hinge_terms", "anchors", "dead_letters", "mean_loss", "newest_model_step", "last_batch_ms",

@@ -64,13 +64,14 @@ public final class CrossBatchMemory {
         return (capacity + CHUNK_ROWS - 1) / CHUNK_ROWS;
     }
 
-    /** Empties the memory (no state yet, state expired, or the dimension changed). */
+    /** Empties the memory (no state yet, state expired, another capacity, or the dimension changed). */
     public void clear() {
         dimension = 0;
         next = 0;
         filled = 0;
         batches = 0;
-        Arrays.fill(dirty, false);
+        // Everything is rewritten with the next batch: stale chunks of a larger dimension must not stay.
+        Arrays.fill(dirty, true);
     }
 
     /** Sets the head as kept in state; the chunks follow with {@link #loadChunk}. */
@@ -188,13 +189,18 @@ public final class CrossBatchMemory {
         }
     }
 
-    /** The model steps of the rows held, for ages in the savepoint reader; slot order. */
-    public long oldestModelStep() {
-        long oldest = Long.MAX_VALUE;
-        for (int t = 0; t < filled; t++) {
-            oldest = Math.min(oldest, modelSteps[t]);
+    /** The oldest and newest model step of the rows held ({0, 0} when empty). */
+    public long[] modelStepRange() {
+        if (filled == 0) {
+            return new long[] {0, 0};
         }
-        return filled == 0 ? 0 : oldest;
+        long oldest = Long.MAX_VALUE;
+        long newest = Long.MIN_VALUE;
+        for (int slot = 0; slot < filled; slot++) {
+            oldest = Math.min(oldest, modelSteps[slot]);
+            newest = Math.max(newest, modelSteps[slot]);
+        }
+        return new long[] {oldest, newest};
     }
 
     public static int slotBytes(int dimension) {

@@ -55,4 +55,17 @@ class MiningBackendsTest {
         assertThatThrownBy(() -> MiningBackends.create("tpu", MiningOptions.defaults(), 1, 0))
                 .hasMessage("backend must be auto, cpu or gpu, got 'tpu'");
     }
+
+    @Test
+    void aCrossBatchMemoryRunsOnTheCpu() {
+        MiningOptions memory = MiningOptions.builder().memoryRows(128).build();
+        MiningBackends.Choice choice = MiningBackends.create("auto", memory, 1, 0);
+        try (MiningBackend backend = choice.backend) {
+            assertThat(backend.describe()).startsWith("cpu (");
+            assertThat(choice.reason).contains("memory-rows > 0").contains("CPU only");
+        }
+        assertThatThrownBy(() -> MiningBackends.create("gpu", memory, 1, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("backend = gpu: memory-rows > 0");
+    }
 }
