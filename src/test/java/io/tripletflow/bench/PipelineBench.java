@@ -67,6 +67,9 @@ public final class PipelineBench {
     private final int seconds;
     private final Duration checkpointInterval;
     private final List<String> jobArgs;
+    /** {@code --versus}: job options of the contender, measured against the same job without them. */
+    private final List<String> versusArgs = new ArrayList<>();
+    private List<String> extraArgs = List.of();
     private final Map<String, String> flinkOptions = new java.util.LinkedHashMap<>();
     private final String only;
     private int n;
@@ -103,6 +106,7 @@ public final class PipelineBench {
         Integer n = null;
         int d = 128;
         List<String> jobArgs = new ArrayList<>();
+        List<String> versus = new ArrayList<>();
         List<String> flink = new ArrayList<>();
         String only = null;
         int rounds = 1;
@@ -125,6 +129,12 @@ public final class PipelineBench {
                 case "--only": only = args[++i]; break;
                 case "--rounds": rounds = Integer.parseInt(args[++i]); break;
                 case "--flink": flink.add(args[++i]); break;
+                case "--versus": {
+                    String[] kv = args[++i].split("=", 2);
+                    versus.add("--" + kv[0]);
+                    versus.add(kv[1]);
+                    break;
+                }
                 case "--job": {
                     String[] kv = args[++i].split("=", 2);
                     jobArgs.add("--" + kv[0]);
@@ -134,7 +144,7 @@ public final class PipelineBench {
                 default:
                     System.err.println("usage: PipelineBench [--shapes 256x128,1024x128 | --n N --d D] "
                             + "[--modes idempotent,exactly-once,at-least-once] [--checkpoint-interval 1s] "
-                            + "[--parallelism P] [--seconds S] [--rounds R] [--only pass-through|pipeline] [--job option=value ...] [--flink key=value ...]");
+                            + "[--parallelism P] [--seconds S] [--rounds R] [--only pass-through|pipeline] [--job option=value ...] [--versus option=value ...] [--flink key=value ...]");
                     System.exit(64);
             }
         }
@@ -142,6 +152,7 @@ public final class PipelineBench {
             shapes.add(new int[] {n == null ? 256 : n, d});
         }
         PipelineBench bench = new PipelineBench(parallelism, seconds, interval, jobArgs, only);
+        bench.versusArgs.addAll(versus);
         for (String kv : flink) {
             String[] parts = kv.split("=", 2);
             bench.flinkOptions.put(parts[0], parts[1]);
@@ -168,6 +179,23 @@ public final class PipelineBench {
                             rows.add(pipeline(broker, mode, "pass-through".equals(only), Double.NaN));
                             continue;
                         }
+                        if (!versusArgs.isEmpty()) {
+                            // The job with the --versus options against the same job without them.
+                            Row without = null;
+                            Row with = null;
+                            for (int k = 0; k < 2; k++) {
+                                boolean contender = (k == 0) == (round % 2 == 0);
+                                extraArgs = contender ? versusArgs : List.of();
+                                Row r = pipeline(broker, mode, false, Double.NaN);
+                                if (contender) with = r; else without = r;
+                            }
+                            extraArgs = List.of();
+                            double ratio = with.batchesPerSecond() / without.batchesPerSecond();
+                            rows.add(without);
+                            rows.add(withRatio(with, ratio));
+                            ratios.add(ratio);
+                            continue;
+                        }
                         // Side by side, the order alternating between rounds so that drift cancels.
                         Row first = pipeline(broker, mode, round % 2 == 0, Double.NaN);
                         Row second = pipeline(broker, mode, round % 2 != 0, Double.NaN);
@@ -180,7 +208,7 @@ public final class PipelineBench {
                     }
                     if (!ratios.isEmpty()) {
                         double[] sorted = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                        summary.add(String.format(Locale.ROOT, "# %s %s: pipeline / pass-through, median of %d rounds "
+                        summary.add(String.format(Locale.ROOT, "# %s %s: " + (versusArgs.isEmpty() ? "pipeline / pass-through" : "with / without " + String.join(" ", versusArgs)) + ", median of %d rounds "
                                         + "%.0f%% (%.0f%% .. %.0f%%)", shapeName(), mode, sorted.length,
                                 100 * percentile(sorted, 50), 100 * sorted[0], 100 * sorted[sorted.length - 1]));
                     }
@@ -309,6 +337,7 @@ public final class PipelineBench {
                 "--cpu-threads", "1",
                 "--checkpoint-interval", interval(mode).toMillis() + " ms"));
         args.addAll(jobArgs);
+        args.addAll(extraArgs);
         Configuration conf = TripletFlowJob.configuration(new Configuration(), args.toArray(new String[0]));
         Receiver receiver = new Receiver(broker.bootstrapServers(), out);
         LocalFlinkCluster.Builder cluster = LocalFlinkCluster.builder()
@@ -376,7 +405,8 @@ public final class PipelineBench {
                         .filter(e -> e.getKey() >= first).mapToDouble(Map.Entry::getValue).sorted().toArray();
                 job.cancel().get(30, TimeUnit.SECONDS);
                 double mb = 1e-6 * rate;
-                return new Row((passThrough ? "pass-through " : "pipeline ") + mode, shapeName(), rate,
+                return new Row((passThrough ? "pass-through " : "pipeline ") + mode
+                        + (extraArgs.isEmpty() ? "" : " " + String.join(" ", extraArgs).replace("--", "+")), shapeName(), rate,
                         mb * WireFormat.embeddingRecordBytes(n, d), mb * WireFormat.gradientRecordBytes(n, d, false),
                         percentile(ms, 50), percentile(ms, 99), percentile(ms, 99.9),
                         receiver.answers.get(), receiver.duplicates.get(), rate / ceiling,

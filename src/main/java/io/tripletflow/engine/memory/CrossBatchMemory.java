@@ -156,37 +156,41 @@ public final class CrossBatchMemory {
         Arrays.fill(dirty, false);
     }
 
-    /** The chunk's slots as stored: per slot label, model step, batch id, then the embedding (little-endian). */
+    /**
+     * The chunk as stored, little-endian, column by column so that it is copied in bulk: the
+     * slots' labels (i32), model steps (i64), batch ids (i64), then their embeddings (f32, slot
+     * after slot).
+     */
     public byte[] chunk(int c) {
         int from = c * CHUNK_ROWS;
-        int to = Math.min(capacity, from + CHUNK_ROWS);
-        ByteBuffer out = ByteBuffer.allocate((to - from) * slotBytes(dimension)).order(ByteOrder.LITTLE_ENDIAN);
-        for (int slot = from; slot < to; slot++) {
-            out.putInt(labels[slot]).putLong(modelSteps[slot]).putLong(batchIds[slot]);
-            for (int k = 0; k < dimension; k++) {
-                out.putFloat(embeddings[slot * dimension + k]);
-            }
-        }
+        int slots = Math.min(capacity, from + CHUNK_ROWS) - from;
+        ByteBuffer out = ByteBuffer.allocate(slots * slotBytes(dimension)).order(ByteOrder.LITTLE_ENDIAN);
+        out.asIntBuffer().put(labels, from, slots);
+        out.position(4 * slots);
+        out.asLongBuffer().put(modelSteps, from, slots);
+        out.position(12 * slots);
+        out.asLongBuffer().put(batchIds, from, slots);
+        out.position(20 * slots);
+        out.asFloatBuffer().put(embeddings, from * dimension, slots * dimension);
         return out.array();
     }
 
     /** Restores chunk {@code c} from {@link #chunk}'s bytes (after {@link #restoreHead}). */
     public void loadChunk(int c, byte[] bytes) {
         int from = c * CHUNK_ROWS;
-        int to = Math.min(capacity, from + CHUNK_ROWS);
-        if (bytes.length != (to - from) * slotBytes(dimension)) {
+        int slots = Math.min(capacity, from + CHUNK_ROWS) - from;
+        if (bytes.length != slots * slotBytes(dimension)) {
             throw new IllegalStateException("memory chunk " + c + " holds " + bytes.length + " bytes, expected "
-                    + (to - from) * slotBytes(dimension) + " for dimension " + dimension);
+                    + slots * slotBytes(dimension) + " for dimension " + dimension);
         }
         ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        for (int slot = from; slot < to; slot++) {
-            labels[slot] = in.getInt();
-            modelSteps[slot] = in.getLong();
-            batchIds[slot] = in.getLong();
-            for (int k = 0; k < dimension; k++) {
-                embeddings[slot * dimension + k] = in.getFloat();
-            }
-        }
+        in.asIntBuffer().get(labels, from, slots);
+        in.position(4 * slots);
+        in.asLongBuffer().get(modelSteps, from, slots);
+        in.position(12 * slots);
+        in.asLongBuffer().get(batchIds, from, slots);
+        in.position(20 * slots);
+        in.asFloatBuffer().get(embeddings, from * dimension, slots * dimension);
     }
 
     /** The oldest and newest model step of the rows held ({0, 0} when empty). */
