@@ -7,7 +7,7 @@ import io.tripletflow.engine.miner.MinerKind;
 import io.tripletflow.engine.reduction.ReductionKind;
 
 /**
- * Every parameter of the mining step, named as in {@code spec/rank-hard-loss.md}, validated once.
+ * Every parameter of the mining step, named as in {@code docs/mining.md}, validated once.
  *
  * <pre>{@code
  * MiningOptions seed = MiningOptions.builder().negNum(4).pairSize(2).hardRatio(0.5f)

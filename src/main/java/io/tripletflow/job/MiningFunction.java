@@ -87,10 +87,8 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
     private transient GradientBatchCodec gradients;
     private transient MiningMetrics metrics;
     private transient StreamState state;
-    private transient CrossBatchMemory memory;
-    /** The stream key whose memory {@link #memory} holds, at {@link #heldBatches} batches; null: none. */
-    private transient String heldKey;
-    private transient long heldBatches;
+    /** The cross-batch memories of recently active keys; null without a memory. */
+    private transient HeldMemories memories;
 
     MiningFunction(Settings settings, MiningOptions options) {
         this.settings = settings;
@@ -106,7 +104,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         gradients = new GradientBatchCodec(settings.bounds);
         metrics = new MiningMetrics(getRuntimeContext().getMetricGroup(), backend.describe(), choice.reason);
         state = StreamState.ofOperator(getRuntimeContext(), settings.stateTtl);
-        memory = options.memoryRows() > 0 ? new CrossBatchMemory(options.memoryRows()) : null;
+        memories = options.memoryRows() > 0 ? new HeldMemories(options.memoryRows()) : null;
     }
 
     /** The GPU Flink's external resource framework gave this slot ({@code external-resources: gpu}), else the configured one. */
@@ -147,7 +145,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         }
         MiningResult result;
         try {
-            result = memory == null ? backend.mine(batch) : mineWithMemory(batch);
+            result = memories == null ? backend.mine(batch) : mineWithMemory(batch);
         } catch (InvalidBatchException e) {
             deadLetter(ctx, record, e.reason(), e.getMessage(), stats);
             return;
@@ -169,18 +167,15 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
      * is the checkpoint's, so a replayed batch sees what it saw the first time.
      */
     private MiningResult mineWithMemory(EmbeddingBatch batch) throws Exception {
-        String key = batch.streamKey();
         long[] head = state.memoryHead();
-        boolean held = head != null && key.equals(heldKey) && head[3] == heldBatches && head[4] == memory.capacity();
-        state.loadMemory(memory, held);
-        // The memory now equals the key's state, also if the batch turns out invalid.
-        heldKey = key;
-        heldBatches = memory.batches();
+        HeldMemories.Held held = memories.of(batch.streamKey(), head);
+        CrossBatchMemory memory = held.memory();
+        // Afterwards the memory equals the key's state, also if the batch turns out invalid.
+        state.loadMemory(memory, held.current());
         MiningResult result = backend.mine(batch, memory.eligible(batch.modelStep(), batch.dimension(),
                 options.memoryWarmUp(), options.memoryMaxAge()));
         memory.enqueue(batch);
         state.storeMemory(memory);
-        heldBatches = memory.batches();
         return result;
     }
 
