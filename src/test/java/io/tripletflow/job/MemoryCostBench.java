@@ -25,7 +25,8 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  *   <li>the mining operator on RocksDB (decode, mine, state, encode), one stream key, so that its
  *       memory stays in the operator between batches and only the head is read and the changed
  *       chunks written;</li>
- *   <li>the same with two keys taking turns: every batch reads its key's whole memory from RocksDB.</li>
+ *   <li>the same with more keys taking turns than an operator holds in heap ({@link HeldMemories#BYTES}):
+ *       every batch reads its key's whole memory back from RocksDB.</li>
  * </ul>
  * The state access per batch is the operator's time with a memory minus the step's with a memory,
  * less the same difference without one.
@@ -86,7 +87,8 @@ public final class MemoryCostBench {
         }
 
         // 2. and 3. The operator on RocksDB, the three set-ups taking turns.
-        double[][] op = operators(records, m, repetitions);
+        int coldKeys = (int) (HeldMemories.BYTES / ((long) m * CrossBatchMemory.slotBytes(d))) + 2;
+        double[][] op = operators(records, m, coldKeys, repetitions);
         double[] opPlain = op[0];
         double[] opMemory = op[1];
         double[] opMemoryTwoKeys = op[2];
@@ -96,7 +98,7 @@ public final class MemoryCostBench {
         System.out.printf(Locale.ROOT, "%-52s | %9s | %9s | %9s%n", "", "no memory", "memory", "ratio");
         row("mining step, ms (median)", stepPlain, stepMemory);
         row("operator on RocksDB, one key, ms (median)", opPlain, opMemory);
-        row("operator on RocksDB, two keys taking turns, ms", opPlain, opMemoryTwoKeys);
+        row("operator on RocksDB, " + coldKeys + " keys taking turns, ms", opPlain, opMemoryTwoKeys);
         double state = (median(opMemory) - median(stepMemory)) - (median(opPlain) - median(stepPlain));
         double stateCold = (median(opMemoryTwoKeys) - median(stepMemory)) - (median(opPlain) - median(stepPlain));
         System.out.printf(Locale.ROOT, "# state access per batch: %.2f ms with the key's memory held (head read, changed chunk "
@@ -110,12 +112,13 @@ public final class MemoryCostBench {
     }
 
     /**
-     * ms per batch of the mining operator on RocksDB: without a memory, with one key, with two keys
+     * ms per batch of the mining operator on RocksDB: without a memory, with one key, with more keys than are held
      * taking turns; one batch of each in turn, so that drift hits all three alike.
      */
-    private static double[][] operators(List<byte[]> records, int memoryRows, int repetitions) throws Exception {
+    private static double[][] operators(List<byte[]> records, int memoryRows, int coldKeys, int repetitions)
+            throws Exception {
         int[] memories = {0, memoryRows, memoryRows};
-        int[] keys = {1, 1, 2};
+        int[] keys = {1, 1, coldKeys};
         List<KeyedOneInputStreamOperatorTestHarness<String, KafkaRecord, GradientRecord>> harnesses = new ArrayList<>();
         try {
             for (int memory : memories) {
@@ -129,7 +132,7 @@ public final class MemoryCostBench {
                 h.open();
                 harnesses.add(h);
             }
-            int warmUp = 2 * (memoryRows / 256 + 10);
+            int warmUp = coldKeys * (memoryRows / 256 + 2);
             double[][] ms = new double[3][repetitions];
             long offset = 0;
             for (int r = -warmUp; r < repetitions; r++) {

@@ -223,6 +223,8 @@ public final class CpuMiningBackend extends MiningStep {
         float[] s = w.coefficients;
         int columns = input.columns;
         boolean invariant = distance.translationInvariant();
+        // Few coefficients: visit each row's own, in the same (ascending) order as the dense scan.
+        boolean sparse = w.indexTouched();
         pool.run(n, 16, (worker, from, to) -> {
             for (int i = from; i < to; i++) {
                 if (!w.rowTouched[i]) {
@@ -231,7 +233,10 @@ public final class CpuMiningBackend extends MiningStep {
                 int row = i * columns;
                 int gi = i * d;
                 float alpha = 0f;
-                for (int j = 0; j < columns; j++) {
+                int first = sparse ? w.rowStart[i] : 0;
+                int last = sparse ? w.rowStart[i + 1] : columns;
+                for (int t = first; t < last; t++) {
+                    int j = sparse ? w.rowColumns[t] : t;
                     float sij = s[row + j];
                     if (sij == 0f) continue;
                     float beta = distance.weight(sij, input.distance(i, j), i == j);

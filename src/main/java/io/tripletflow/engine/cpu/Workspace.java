@@ -42,6 +42,9 @@ final class Workspace {
     float[] coefficients = new float[0];
     boolean[] rowTouched = new boolean[0];
     private int[] touched = new int[64];
+    /** With {@link #indexTouched}: row i's touched columns are {@code rowColumns[rowStart[i] .. rowStart[i + 1])}. */
+    int[] rowStart = new int[0];
+    int[] rowColumns = new int[0];
     private int touchedCount;
 
     void ensure(int n, int d, int block, int memoryRows) {
@@ -112,12 +115,22 @@ final class Workspace {
 
     /** Loads the memory's rows: transposed for the cross product, their norms, and unit rows if asked. */
     void loadMemory(float[] m, int count, int d, boolean unitRows) {
-        for (int k = 0; k < d; k++) {
-            int row = k * memoryStride;
-            for (int j = 0; j < count; j++) {
-                memoryTransposed[row + j] = m[j * d + k];
+        // Transposed in tiles, so that neither side is read or written a cache line per element.
+        final int tile = 16;
+        for (int j0 = 0; j0 < count; j0 += tile) {
+            int j1 = Math.min(count, j0 + tile);
+            for (int k0 = 0; k0 < d; k0 += tile) {
+                int k1 = Math.min(d, k0 + tile);
+                for (int j = j0; j < j1; j++) {
+                    int from = j * d;
+                    for (int k = k0; k < k1; k++) {
+                        memoryTransposed[k * memoryStride + j] = m[from + k];
+                    }
+                }
             }
-            Arrays.fill(memoryTransposed, row + count, row + memoryStride, 0f);
+        }
+        for (int k = 0; k < d; k++) {
+            Arrays.fill(memoryTransposed, k * memoryStride + count, (k + 1) * memoryStride, 0f);
         }
         for (int j = 0; j < count; j++) {
             float squares = 0f;
@@ -155,6 +168,40 @@ final class Workspace {
             touched = Arrays.copyOf(touched, touched.length * 2);
         }
         touched[touchedCount++] = row * columns + column;
+    }
+
+    /**
+     * Indexes the touched coefficients by row ({@link #rowStart}, {@link #rowColumns}: each row's
+     * columns ascending, once each) when they are few; returns false when a dense scan is cheaper.
+     */
+    boolean indexTouched() {
+        if (touchedCount > rows * columns / 8) {
+            return false;
+        }
+        Arrays.sort(touched, 0, touchedCount);
+        if (rowStart.length < rows + 1) {
+            rowStart = new int[rows + 1];
+        }
+        if (rowColumns.length < touchedCount) {
+            rowColumns = new int[touched.length];
+        }
+        int count = 0;
+        int row = 0;
+        rowStart[0] = 0;
+        for (int t = 0; t < touchedCount; t++) {
+            if (t > 0 && touched[t] == touched[t - 1]) {
+                continue;
+            }
+            int r = touched[t] / columns;
+            while (row < r) {
+                rowStart[++row] = count;
+            }
+            rowColumns[count++] = touched[t] % columns;
+        }
+        while (row < rows) {
+            rowStart[++row] = count;
+        }
+        return true;
     }
 
     /** Zeroes what {@link #addCoefficient} wrote, cheaply when few entries were touched. */
