@@ -3,6 +3,10 @@
 // Compiled with -fmad=false: every multiply and add rounds on its own, as in Java, so distances,
 // hinges and therefore the selected triplets are bit-identical to the CPU backend's. Only the
 // gradient product sums in another order (float32 tolerance). See docs/gpu.md.
+//
+// With a cross-batch memory the host uploads the batch's rows followed by the memory's: n is then
+// batch + memory rows, every distance and miner runs over all n columns as the CPU does, and only
+// the batch's rows (< rows) get coefficients and gradients.
 
 #include <stdint.h>
 
@@ -207,16 +211,18 @@ __device__ __forceinline__ float slope(int loss, float x) {
     return x > 0.0f ? 1.0f : 0.0f;
 }
 
-__device__ __forceinline__ void add_coefficient(float* s, int n, int i, int j, float v) {
-    atomicAdd(s + (size_t)i * n + j, v);
-    atomicAdd(s + (size_t)j * n + i, v);
+// Both ends of dis[i][j]; an end from the cross-batch memory (index >= rows) is a constant and
+// takes no coefficient.
+__device__ __forceinline__ void add_coefficient(float* s, int n, int rows, int i, int j, float v) {
+    if (i < rows) atomicAdd(s + (size_t)i * n + j, v);
+    if (j < rows) atomicAdd(s + (size_t)j * n + i, v);
 }
 
 // For each selected triplet: its three distances (for the host's ordered loss pass) and its
-// slopes added to the symmetric coefficients s (n x n, zeroed before). loss: 0 double-hinge,
-// 1 hinge, 2 soft.
+// slopes added to the coefficients s (n x n, zeroed before; rows >= `rows` are the memory's and
+// stay 0). loss: 0 double-hinge, 1 hinge, 2 soft.
 extern "C" __global__ void evaluate(const float* dis, int stride, const int* anchors, int anchorCount, int n,
-                                    int loss, float margin, const int* selected, const int* selectedCount,
+                                    int rows, int loss, float margin, const int* selected, const int* selectedCount,
                                     int capacity, float* records, float* s) {
     int k = blockIdx.x * blockDim.x + threadIdx.x;
     if (k >= anchorCount) return;
@@ -230,10 +236,10 @@ extern "C" __global__ void evaluate(const float* dis, int stride, const int* anc
         float* r = records + ((size_t)k * capacity + t) * 3;
         r[0] = dap; r[1] = dan; r[2] = dpn;
         float s1 = slope(loss, __fadd_rn(__fsub_rn(dap, dan), margin));
-        if (s1 != 0.0f) { add_coefficient(s, n, a, p, s1); add_coefficient(s, n, a, neg, -s1); }
+        if (s1 != 0.0f) { add_coefficient(s, n, rows, a, p, s1); add_coefficient(s, n, rows, a, neg, -s1); }
         if (loss == 0) {
             float s2 = slope(loss, __fadd_rn(__fsub_rn(dap, dpn), margin));
-            if (s2 != 0.0f) { add_coefficient(s, n, a, p, s2); add_coefficient(s, n, p, neg, -s2); }
+            if (s2 != 0.0f) { add_coefficient(s, n, rows, a, p, s2); add_coefficient(s, n, rows, p, neg, -s2); }
         }
     }
 }

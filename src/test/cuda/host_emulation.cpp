@@ -73,9 +73,10 @@ int main(int argc, char** argv) {
     if (argc != 4) { fprintf(stderr, "usage: host_emulation CAPACITY IN OUT\n"); return 64; }
     int capacity = atoi(argv[1]);
     FILE* in = fopen(argv[2], "rb");
-    int32_t h[9];
-    read(in, h, 9);
+    int32_t h[10];
+    read(in, h, 10);
     int n = h[0], d = h[1], A = h[2], distance = h[3], miner = h[4], loss = h[5], negNum = h[6], hardNum = h[7], randNum = h[8];
+    int rows = h[9];  // the batch's rows; the rest of the n are the cross-batch memory's
     float margin;
     uint64_t batchKey;
     read(in, &margin, 1);
@@ -108,7 +109,7 @@ int main(int argc, char** argv) {
                  (unsigned long long)batchKey, scratch.data(), capacity, selected.data(), selectedCount.data(), candidates.data());
         });
         launch(blocks, 1, 128, 1, false, [&] {
-            evaluate(g.data(), n, anchors.data(), A, n, loss, margin, selected.data(), selectedCount.data(), capacity,
+            evaluate(g.data(), n, anchors.data(), A, n, rows, loss, margin, selected.data(), selectedCount.data(), capacity,
                      records.data(), s.data());
         });
     }
@@ -123,7 +124,7 @@ int main(int argc, char** argv) {
     fwrite(candidates.data(), 4, A, o);
     fwrite(selected.data(), 4, (size_t)A * capacity, o);
     fwrite(records.data(), 4, (size_t)A * capacity * 3, o);
-    fwrite(out.data(), 4, out.size(), o);
+    fwrite(out.data(), 4, (size_t)rows * d, o);
     fclose(o);
     return 0;
 }

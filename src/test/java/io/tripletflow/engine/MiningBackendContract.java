@@ -1,5 +1,8 @@
 package io.tripletflow.engine;
 
+import io.tripletflow.engine.memory.CrossBatchMemory;
+import io.tripletflow.engine.memory.MemoryRows;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tripletflow.batch.EmbeddingBatch;
@@ -77,6 +80,48 @@ public abstract class MiningBackendContract {
                 PlainReference.Result expected = PlainReference.mine(options, batch);
                 MiningResult got = backend.mine(batch);
                 assertThat(PlainReference.differences(expected, got, 2e-5)).as("N=%d D=%d", n, d).isEmpty();
+            }
+        }
+    }
+
+    static Stream<MiningOptions> memoryCombinations() {
+        List<MiningOptions> all = new ArrayList<>();
+        for (DistanceKind distance : DistanceKind.values()) {
+            for (MinerKind miner : MinerKind.values()) {
+                all.add(MiningOptions.builder().distance(distance).miner(miner)
+                        .loss(LossKind.values()[miner.ordinal() % LossKind.values().length])
+                        .reduction(ReductionKind.values()[distance.ordinal() % ReductionKind.values().length])
+                        .negNum(3).hardRatio(0.34f).randRatio(0.67f).margin(0.5f).memoryRows(300)
+                        .onLabelMismatch(MiningOptions.LabelMismatchPolicy.SKIP_ANCHOR).build());
+            }
+        }
+        return all.stream();
+    }
+
+    /** Mining against a cross-batch memory filled by earlier batches (docs/mining.md, "Cross-batch memory"). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("memoryCombinations")
+    void agreesWithThePlainReferenceAgainstAMemory(MiningOptions options) throws Exception {
+        try (MiningBackend backend = backend(options)) {
+            assertThat(backend).as("a memory without memory positives runs on every backend").isNotNull();
+            RandomBatches random = new RandomBatches(options.toString().hashCode() + 3);
+            for (int round = 0; round < 3; round++) {
+                int n = random.pickInt(8, 33, 64);
+                int d = random.pickInt(3, 31, 64);
+                CrossBatchMemory memory = new CrossBatchMemory(options.memoryRows());
+                for (int b = 0; b < 5; b++) {
+                    memory.enqueue(random.batch(random.pairedLabels(n, Math.max(2, n / 4), 0), random.unitEmbeddings(n, d), d));
+                }
+                EmbeddingBatch batch = RandomBatches.withIdentity(
+                        random.batch(random.pairedLabels(n, Math.max(2, n / 4), 0.1), random.unitEmbeddings(n, d), d),
+                        "contract", round);
+                MemoryRows rows = memory.eligible(batch.modelStep(), d, 0, -1);
+                int[] labels = new int[rows.count()];
+                for (int m = 0; m < labels.length; m++) labels[m] = rows.label(m);
+                PlainReference.Result expected = PlainReference.mine(options, batch,
+                        java.util.Arrays.copyOf(rows.embeddings(), rows.count() * d), labels);
+                MiningResult got = backend.mine(batch, rows);
+                assertThat(PlainReference.differences(expected, got, 2e-5)).as("N=%d D=%d M=%d", n, d, rows.count()).isEmpty();
             }
         }
     }

@@ -70,6 +70,7 @@ public final class GpuMiningBackend extends MiningStep {
     private final CUevent[] events = {new CUevent(), new CUevent(), new CUevent(), new CUevent()};
     private final DeviceBuffers buffers = new DeviceBuffers();
     private final float[] phaseMillis = new float[3];
+    private int[] labelBuffer = new int[0];
     private boolean closed;
 
     /** Why these options cannot run on the GPU, or null when they can. */
@@ -80,8 +81,8 @@ public final class GpuMiningBackend extends MiningStep {
         if (options.positives() == PositivesKind.ALL) {
             return "positives = all runs on the CPU only";
         }
-        if (options.memoryRows() > 0) {
-            return "memory-rows > 0 (cross-batch memory) runs on the CPU only";
+        if (options.memoryRows() > 0 && options.memoryPositives()) {
+            return "memory-positives = true (several positives per anchor) runs on the CPU only";
         }
         return null;
     }
@@ -150,24 +151,25 @@ public final class GpuMiningBackend extends MiningStep {
     @Override
     protected void runKernels(EmbeddingBatch batch, MemoryRows memory, Anchors anchors, TripletTerms terms,
                               float[] gradients) {
-        if (memory.count() > 0) {
-            throw new IllegalStateException("the GPU backend does not mine against a cross-batch memory ("
-                    + memory.count() + " rows given)");
-        }
-        int n = batch.rows();
+        // With a memory the device sees one problem of n = batch + memory rows (columns); only the
+        // batch's rows are anchors and get gradients.
+        int rows = batch.rows();
         int d = batch.dimension();
+        int n = rows + memory.count();
         int anchorCount = anchors.count();
         int capacity = capacity(miner, options, n);
         cuCtxSetCurrent(context);
         DeviceBuffers b = buffers;
         b.ensure(n, d, capacity);
         OutLayout out = new OutLayout(anchorCount, capacity, n, d);
+        int[] labelValues = columnLabels(batch, memory);
 
         IntBuffer inInts = b.hostIn.getByteBuffer(0, b.inBytes(n, d)).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
-        inInts.put(batch.labels(), 0, n);
+        inInts.put(labelValues, 0, n);
         inInts.put(anchors.array(), 0, anchorCount);
         FloatBuffer inFloats = b.hostIn.getByteBuffer(8L * n, 4L * n * d).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-        inFloats.put(batch.embeddings(), 0, n * d);
+        inFloats.put(batch.embeddings(), 0, rows * d);
+        inFloats.put(memory.embeddings(), 0, memory.count() * d);
 
         CUdeviceptr labels = b.in;
         CUdeviceptr anchorRows = b.in.withByteOffset(4L * n);
@@ -198,23 +200,40 @@ public final class GpuMiningBackend extends MiningStep {
             launch(mine, anchorBlocks, 1, 128, 1, b.gram, n, labels, n, anchorRows, anchorCount,
                     options.miner().ordinal(), options.margin(), options.negNum(), options.hardNum(), options.randNum(),
                     batchKey, b.scratch, capacity, selected, selectedCount, candidates);
-            launch(evaluate, anchorBlocks, 1, 128, 1, b.gram, n, anchorRows, anchorCount, n,
+            launch(evaluate, anchorBlocks, 1, 128, 1, b.gram, n, anchorRows, anchorCount, n, rows,
                     options.loss().ordinal(), options.margin(), selected, selectedCount, capacity, records, b.coefficients);
         }
         launch(weights, n, 1, 256, 1, b.coefficients, b.gram, n, n, options.distance().ordinal(), b.alpha);
         launch(gradientProduct, (d + TILE - 1) / TILE, tiles, TILE, TILE, b.coefficients, basis, n, d, product);
         launch(finishRows, n, 1, 256, 1, product, basis, b.alpha, b.norm, n, d, cosine ? 1 : 0);
         cuEventRecord(events[2], stream);
-        cuMemcpyDtoHAsync(b.hostOut, b.out, out.bytes, stream);
+        long download = out.gradients + 4L * rows * d;
+        cuMemcpyDtoHAsync(b.hostOut, b.out, download, stream);
         cuEventRecord(events[3], stream);
         cuStreamSynchronize(stream);
         recordPhases();
 
-        ByteBuffer host = b.hostOut.getByteBuffer(0, out.bytes).order(ByteOrder.LITTLE_ENDIAN);
-        feed(terms, anchors, batch.labels(), capacity,
+        ByteBuffer host = b.hostOut.getByteBuffer(0, download).order(ByteOrder.LITTLE_ENDIAN);
+        feed(terms, anchors, labelValues, capacity,
                 slice(host, out.selectedCount).asIntBuffer(), slice(host, out.candidates).asIntBuffer(),
                 slice(host, out.selected).asIntBuffer(), slice(host, out.records).asFloatBuffer());
-        slice(host, out.gradients).asFloatBuffer().get(gradients, 0, n * d);
+        slice(host, out.gradients).asFloatBuffer().get(gradients, 0, rows * d);
+    }
+
+    /** The labels of the columns: the batch's rows, then the memory's. */
+    private int[] columnLabels(EmbeddingBatch batch, MemoryRows memory) {
+        if (memory.count() == 0) {
+            return batch.labels();
+        }
+        int rows = batch.rows();
+        if (labelBuffer.length < rows + memory.count()) {
+            labelBuffer = new int[rows + memory.count()];
+        }
+        System.arraycopy(batch.labels(), 0, labelBuffer, 0, rows);
+        for (int m = 0; m < memory.count(); m++) {
+            labelBuffer[rows + m] = memory.label(m);
+        }
+        return labelBuffer;
     }
 
     private static ByteBuffer slice(ByteBuffer host, long offset) {

@@ -57,15 +57,15 @@ class MiningBackendsTest {
     }
 
     @Test
-    void aCrossBatchMemoryRunsOnTheCpu() {
-        MiningOptions memory = MiningOptions.builder().memoryRows(128).build();
+    void memoryPositivesRunOnTheCpu() {
+        MiningOptions memory = MiningOptions.builder().memoryRows(128).memoryPositives(true).build();
         MiningBackends.Choice choice = MiningBackends.create("auto", memory, 1, 0);
         try (MiningBackend backend = choice.backend) {
             assertThat(backend.describe()).startsWith("cpu (");
-            assertThat(choice.reason).contains("memory-rows > 0").contains("CPU only");
+            assertThat(choice.reason).contains("memory-positives = true").contains("CPU only");
         }
         assertThatThrownBy(() -> MiningBackends.create("gpu", memory, 1, 0))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("backend = gpu: memory-rows > 0");
+                .hasMessageContaining("backend = gpu: memory-positives = true");
     }
 }

@@ -115,8 +115,48 @@ class GpuKernelEmulationTest {
 
     /** The shared mining step with the GPU backend's kernels in the emulator and its host part from GpuMiningBackend. */
     private static MiningResult emulate(MiningOptions options, EmbeddingBatch batch) throws Exception {
+        return emulate(options, batch, MemoryRows.none());
+    }
+
+    private static MiningResult emulate(MiningOptions options, EmbeddingBatch batch, MemoryRows memory) throws Exception {
         try (EmulatedGpuStep step = new EmulatedGpuStep(options)) {
-            return step.mine(batch);
+            return step.mine(batch, memory);
+        }
+    }
+
+    /** Every distance x miner with a cross-batch memory (memory positives stay on the CPU). */
+    static Stream<MiningOptions> memoryCombinations() {
+        List<MiningOptions> all = new ArrayList<>();
+        for (DistanceKind distance : DistanceKind.values()) {
+            for (MinerKind miner : MinerKind.values()) {
+                LossKind loss = LossKind.values()[(distance.ordinal() + miner.ordinal()) % LossKind.values().length];
+                all.add(MiningOptions.builder().distance(distance).miner(miner).loss(loss)
+                        .reduction(ReductionKind.values()[miner.ordinal() % ReductionKind.values().length])
+                        .negNum(3).hardRatio(0.34f).randRatio(0.67f).margin(distance == DistanceKind.NEG_DOT ? 0.5f : 1.0f)
+                        .memoryRows(48).onLabelMismatch(MiningOptions.LabelMismatchPolicy.SKIP_ANCHOR).build());
+            }
+        }
+        return all.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("memoryCombinations")
+    void kernelsMineTheMemoryAsTheCpuBackendDoes(MiningOptions options) throws Exception {
+        assertThat(GpuMiningBackend.unsupported(options)).isNull();
+        RandomBatches random = new RandomBatches(options.toString().hashCode() + 1);
+        int d = random.pickInt(3, 16);
+        io.tripletflow.engine.memory.CrossBatchMemory memory = new io.tripletflow.engine.memory.CrossBatchMemory(48);
+        for (int b = 0; b < 3; b++) {
+            memory.enqueue(random.batch(random.pairedLabels(20, 5, 0), random.genericEmbeddings(20, d, 0.5, 2.0), d));
+        }
+        EmbeddingBatch batch = RandomBatches.withIdentity(random.batch(random.pairedLabels(20, 5, 0.1),
+                random.genericEmbeddings(20, d, 0.5, 2.0), d), "emulated", 77);
+        MemoryRows rows = memory.eligible(batch.modelStep(), d, 0, -1);
+        assertThat(rows.count()).isEqualTo(48);
+        try (CpuMiningBackend cpu = new CpuMiningBackend(options, 1)) {
+            MiningResult expected = cpu.mine(batch, rows);
+            assertThat(expected.statistics().memoryNegatives()).as("memory negatives selected").isPositive();
+            assertAgrees(options, batch, expected, emulate(options, batch, rows));
         }
     }
 
@@ -129,7 +169,7 @@ class GpuKernelEmulationTest {
         protected void runKernels(EmbeddingBatch batch, MemoryRows memory, Anchors anchors, TripletTerms terms,
                                   float[] gradients) {
             try {
-                emulateKernels(options, batch, anchors, terms, gradients);
+                emulateKernels(options, batch, memory, anchors, terms, gradients);
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
@@ -144,21 +184,28 @@ class GpuKernelEmulationTest {
         public void close() {}
     }
 
-    private static void emulateKernels(MiningOptions options, EmbeddingBatch batch, Anchors anchors, TripletTerms terms,
-                                       float[] gradients) throws Exception {
-        int n = batch.rows();
+    /** As GpuMiningBackend uploads it: the batch's rows, then the memory's, as one problem of n columns. */
+    private static void emulateKernels(MiningOptions options, EmbeddingBatch batch, MemoryRows memory, Anchors anchors,
+                                       TripletTerms terms, float[] gradients) throws Exception {
+        int rows = batch.rows();
+        int m = memory.count();
+        int n = rows + m;
         int d = batch.dimension();
         int anchorCount = anchors.count();
         int capacity = GpuMiningBackend.capacity(Miner.of(options.miner()), options, n);
-        ByteBuffer in = ByteBuffer.allocate(36 + 4 + 8 + 4 * n + 4 * anchorCount + 4 * n * d).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer in = ByteBuffer.allocate(40 + 4 + 8 + 4 * n + 4 * anchorCount + 4 * n * d).order(ByteOrder.LITTLE_ENDIAN);
         in.putInt(n).putInt(d).putInt(anchorCount).putInt(options.distance().ordinal())
                 .putInt(options.miner().ordinal()).putInt(options.loss().ordinal())
-                .putInt(options.negNum()).putInt(options.hardNum()).putInt(options.randNum())
+                .putInt(options.negNum()).putInt(options.hardNum()).putInt(options.randNum()).putInt(rows)
                 .putFloat(options.margin())
                 .putLong(CounterRandom.batchKey(options.rngSeed(), batch.streamKey(), batch.batchId()));
-        for (int label : batch.labels()) in.putInt(label);
+        int[] labels = new int[n];
+        System.arraycopy(batch.labels(), 0, labels, 0, rows);
+        for (int j = 0; j < m; j++) labels[rows + j] = memory.label(j);
+        for (int label : labels) in.putInt(label);
         for (int k = 0; k < anchorCount; k++) in.putInt(anchors.get(k));
         for (float v : batch.embeddings()) in.putFloat(v);
+        for (int i = 0; i < m * d; i++) in.putFloat(memory.embeddings()[i]);
         Path input = Files.createTempFile(dir, "batch", ".bin");
         Path output = Files.createTempFile(dir, "answer", ".bin");
         Files.write(input, in.array());
@@ -174,10 +221,10 @@ class GpuKernelEmulationTest {
         ByteBuffer candidates = slice(out, 4 + 4L * a, 4L * a);
         ByteBuffer selected = slice(out, 4 + 8L * a, 4L * a * capacity);
         ByteBuffer records = slice(out, 4 + 8L * a + 4L * a * capacity, 12L * a * capacity);
-        ByteBuffer product = slice(out, 4 + 8L * a + 16L * a * capacity, 4L * n * d);
-        GpuMiningBackend.feed(terms, anchors, batch.labels(), capacity, counts.asIntBuffer(), candidates.asIntBuffer(),
+        ByteBuffer product = slice(out, 4 + 8L * a + 16L * a * capacity, 4L * rows * d);
+        GpuMiningBackend.feed(terms, anchors, labels, capacity, counts.asIntBuffer(), candidates.asIntBuffer(),
                 selected.asIntBuffer(), records.asFloatBuffer());
-        product.asFloatBuffer().get(gradients, 0, n * d);
+        product.asFloatBuffer().get(gradients, 0, rows * d);
     }
 
     private static ByteBuffer slice(ByteBuffer b, long offset, long length) {
