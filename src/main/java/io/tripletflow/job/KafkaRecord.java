@@ -1,6 +1,7 @@
 package io.tripletflow.job;
 
-import java.nio.charset.StandardCharsets;
+import io.tripletflow.wire.StreamKey;
+
 import java.util.Arrays;
 
 /**
@@ -33,14 +34,14 @@ public class KafkaRecord {
         this.timestamp = timestamp;
     }
 
-    /** The key as a String, one char per byte (ISO-8859-1): lossless and usable as a Flink key. */
+    /** The key in the form the job keys by ({@link StreamKey#keyedForm}). */
     public String keyAsString() {
-        return key == null ? "" : new String(key, StandardCharsets.ISO_8859_1);
+        return StreamKey.keyedForm(key);
     }
 
-    /** The UTF-8 stream key of a {@link #keyAsString()} value (the job keys by the latter). */
+    /** The stream key of a {@link #keyAsString()} value ({@link StreamKey#ofKeyedForm}). */
     public static String streamKeyOf(String keyAsString) {
-        return new String(keyAsString.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+        return StreamKey.ofKeyedForm(keyAsString);
     }
 
     @Override

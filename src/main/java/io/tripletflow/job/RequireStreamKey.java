@@ -2,10 +2,7 @@ package io.tripletflow.job;
 
 import io.tripletflow.wire.GradientsTopic;
 import io.tripletflow.wire.InvalidRecordReason;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import io.tripletflow.wire.StreamKey;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -43,14 +40,8 @@ public final class RequireStreamKey extends ProcessFunction<KafkaRecord, KafkaRe
             deadLetters.inc();
             return;
         }
-        String streamKey;
-        try {
-            streamKey = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(record.key))
-                    .toString();
-        } catch (CharacterCodingException e) {
+        String streamKey = StreamKey.decode(record.key);
+        if (streamKey == null) {
             ctx.output(MiningFunction.DEAD_LETTERS, new DeadLetter(record, InvalidRecordReason.BAD_KEY.code(),
                     describe(record) + ": field 'stream key' is not valid UTF-8"));
             deadLetters.inc();

@@ -5,8 +5,15 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
-/** The Kafka key of a record as it arrived: a string, or UTF-8 bytes not yet decoded. */
-final class StreamKey {
+/**
+ * The stream key, in its one home: the Kafka record key, non-empty UTF-8 (decoded strictly:
+ * malformed bytes are a {@code bad-key} dead letter, never replaced), and its <em>keyed form</em>,
+ * the key's bytes one char per byte (ISO-8859-1), which is what the job keys its state by. The
+ * keyed form is lossless and needs no decoding; it is also what the job's savepoints are
+ * partitioned by, so changing it would move the state of every non-ASCII key to another key
+ * group. Records, answers, statistics and logs show the decoded key.
+ */
+public final class StreamKey {
     private static final String REQUIRED = "non-empty UTF-8 stream key";
 
     private final String text;
@@ -36,6 +43,16 @@ final class StreamKey {
     }
 
     private String decode(String record) throws InvalidRecordException {
+        String key = decode(utf8);
+        if (key == null) {
+            throw new InvalidRecordException(InvalidRecordReason.BAD_KEY, record, "stream key",
+                    utf8.length + " bytes of malformed UTF-8", "violates", REQUIRED);
+        }
+        return key;
+    }
+
+    /** The key's bytes decoded as UTF-8, strictly; null when they are not UTF-8. */
+    public static String decode(byte[] utf8) {
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -43,9 +60,18 @@ final class StreamKey {
                     .decode(ByteBuffer.wrap(utf8))
                     .toString();
         } catch (CharacterCodingException e) {
-            throw new InvalidRecordException(InvalidRecordReason.BAD_KEY, record, "stream key",
-                    utf8.length + " bytes of malformed UTF-8", "violates", REQUIRED);
+            return null;
         }
+    }
+
+    /** The keyed form of a record key (no key: ""). */
+    public static String keyedForm(byte[] key) {
+        return key == null ? "" : new String(key, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The stream key of a keyed form (a valid key's: it passed {@link #decode} before it was keyed). */
+    public static String ofKeyedForm(String keyedForm) {
+        return new String(keyedForm.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
     }
 
     /** Keys are chosen by trainers; a long one must not swamp the message. */
