@@ -131,6 +131,12 @@ class PendingAnswer(Future):
 class TrainerClient:
     """Publishes embedding batches and matches the job's answers; see the module's doc.
 
+    ``kafka_config`` goes to both clients (after the defaults, before ``producer_config`` and
+    ``consumer_config``): what a secured cluster needs, under librdkafka's names, e.g.
+    ``{"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "...",
+    "sasl.password": "...", "ssl.ca.location": "/etc/kafka/ca.pem"}`` (the job's ``--kafka.*``
+    options, but librdkafka has no JAAS and no PKCS12 trust stores).
+
     ``producer`` and ``consumer`` replace the confluent_kafka clients (tests pass fakes with the same
     methods: ``produce``, ``poll``, ``flush``; ``list_topics``, ``get_watermark_offsets``, ``assign``,
     ``poll``, ``close``).
@@ -144,7 +150,7 @@ class TrainerClient:
                  max_rows: int = wire.DEFAULT_MAX_ROWS, max_dimension: int = wire.DEFAULT_MAX_DIMENSION,
                  max_record_bytes: int = wire.DEFAULT_MAX_RECORD_BYTES,
                  producer_config: Optional[dict] = None, consumer_config: Optional[dict] = None,
-                 producer=None, consumer=None):
+                 kafka_config: Optional[dict] = None, producer=None, consumer=None):
         if max_in_flight < 1:
             raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight}")
         if deduplication_window < 1:
@@ -181,7 +187,7 @@ class TrainerClient:
             producer = Producer({"bootstrap.servers": bootstrap_servers, "client.id": self.client_id + "-embeddings",
                                  "acks": "all", "enable.idempotence": True, "linger.ms": 0,
                                  "socket.nagle.disable": True, "message.max.bytes": max(1_000_000, max_record_bytes + 1024),
-                                 **(producer_config or {})})
+                                 **(kafka_config or {}), **(producer_config or {})})
         if consumer is None:
             # read_committed: answers of aborted exactly-once attempts are never seen. fetch.wait.max.ms
             # bounds how long the broker holds an empty fetch (librdkafka's default: 500 ms).
@@ -189,7 +195,7 @@ class TrainerClient:
                                  "group.id": f"{self.client_id}-{uuid.uuid4()}", "isolation.level": "read_committed",
                                  "enable.auto.commit": False, "auto.offset.reset": "latest",
                                  "fetch.wait.max.ms": 10, "socket.nagle.disable": True,
-                                 **(consumer_config or {})})
+                                 **(kafka_config or {}), **(consumer_config or {})})
         self._producer, self._consumer = producer, consumer
         try:
             assignment = []

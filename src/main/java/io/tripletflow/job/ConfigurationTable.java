@@ -20,8 +20,12 @@ public final class ConfigurationTable {
         s.append(BEGIN).append('\n');
         s.append("| key | command line | default | description |\n|---|---|---|---|\n");
         for (ConfigOption<?> option : TripletFlowOptions.all()) {
-            s.append("| `").append(option.key()).append("` | `--").append(TripletFlowOptions.commandLineName(option))
-                    .append("` | `").append(text(option.defaultValue())).append("` | ")
+            // A prefix map is set one key each: tripletflow.kafka.<kafka-client-property>.
+            boolean map = TripletFlowOptions.isPrefixMap(option);
+            String each = map ? ".<kafka-client-property>" : "";
+            s.append("| `").append(option.key()).append(each).append("` | `--")
+                    .append(TripletFlowOptions.commandLineName(option)).append(each)
+                    .append("` | ").append(map ? "(none)" : "`" + text(option.defaultValue()) + "`").append(" | ")
                     .append(new HtmlFormatter().format(option.description()).replace("|", "\\|"))
                     .append(choices(option)).append(" |\n");
         }

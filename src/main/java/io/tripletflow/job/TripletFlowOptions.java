@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
@@ -81,6 +82,23 @@ public final class TripletFlowOptions {
             .durationType().defaultValue(Duration.ofMinutes(10))
             .withDescription("transaction.timeout.ms of the exactly-once sinks; must not exceed the broker's "
                     + "transaction.max.timeout.ms (15 min by default) and must exceed the checkpoint interval.");
+
+    /**
+     * Kafka's own client properties, one key each ({@code tripletflow.kafka.security.protocol}):
+     * a prefix map, read with {@link KafkaClientProperties}. Secrets keep their Kafka names, which
+     * Flink masks ({@code password}, {@code jaas.config}, ...).
+     */
+    public static final ConfigOption<Map<String, String>> KAFKA_PROPERTIES = ConfigOptions.key("tripletflow.kafka")
+            .mapType().defaultValue(Map.of())
+            .withDescription("Any Kafka client property, under its Kafka name, for every Kafka client of the job "
+                    + "(the source's consumer and admin client; the gradients, dead-letter and statistics "
+                    + "producers), like the Kafka connector's 'properties.*': --kafka.security.protocol SASL_SSL "
+                    + "--kafka.sasl.mechanism SCRAM-SHA-512 --kafka.sasl.jaas.config '...' "
+                    + "--kafka.ssl.truststore.location /path --kafka.ssl.truststore.password '...'. One key per "
+                    + "property, so that Flink masks secrets by their names (password, jaas.config, secret, ...) "
+                    + "in its dashboard; the job logs these properties with their secrets masked. Properties the "
+                    + "job sets from its own options (bootstrap.servers, group.id, linger.ms, ...) are refused. "
+                    + "See 'Secured Kafka' in docs/configuration.md.");
 
     // ---- The mining step
 
@@ -272,6 +290,14 @@ public final class TripletFlowOptions {
         return option.key().substring(PREFIX.length());
     }
 
+    /**
+     * Whether {@code option} is a prefix map, set one key each as {@code <key>.<name>}
+     * ({@link #KAFKA_PROPERTIES}) rather than under its own key.
+     */
+    public static boolean isPrefixMap(ConfigOption<?> option) {
+        return option.defaultValue() instanceof Map;
+    }
+
     /** The values an enum option accepts, as written ({@code neg-dot, ...}), default first; none for other options. */
     public static List<String> choices(ConfigOption<?> option) {
         List<String> choices = new ArrayList<>();
@@ -317,6 +343,8 @@ public final class TripletFlowOptions {
             return "true or false";
         } else if (d instanceof Duration) {
             return "a duration such as 500 ms, 10 s, 5 min or 24 h";
+        } else if (d instanceof Map) {
+            return "given one key each, as " + option.key() + ".<property>";
         }
         return "a " + d.getClass().getSimpleName();
     }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -42,6 +43,10 @@ import org.apache.kafka.server.common.MetadataVersion;
  * controller listener ({@code CONTROLLER}). Ports are either given or picked free. Storage lives
  * in a temporary directory that {@link #close()} deletes.
  *
+ * <p>{@link Builder#saslSslListener} adds a {@code SASL_SSL} listener (TLS, SCRAM users created when
+ * the storage is formatted) beside the {@code PLAINTEXT} one, which the broker keeps for itself
+ * and for {@link #admin()}: {@link #saslSslBootstrapServers()} is the address of a secured cluster.
+ *
  * <p>The broker is configured for exactly-once sinks on a single node: replication factor and
  * min-ISR 1 for the internal topics, {@code transaction.max.timeout.ms} = 1 h (so a Flink
  * {@code KafkaSink} with its default {@code transaction.timeout.ms} of 1 h is accepted) and
@@ -68,6 +73,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private static final int NODE_ID = 1;
     private static final String BROKER_LISTENER = "PLAINTEXT";
+    private static final String SASL_SSL_LISTENER = "SASL_SSL";
     private static final String CONTROLLER_LISTENER = "CONTROLLER";
     private static final int MAX_START_ATTEMPTS = 3;
 
@@ -76,11 +82,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final Map<String, String> overrides;
     private final boolean quietLogging;
     private final Duration adminTimeout;
+    private final SaslSslListener saslSsl;
 
     private KafkaRaftServer server;
     private Path dataDir;
     private int port = -1;
     private int controllerPort = -1;
+    private int saslSslPort = -1;
     private Duration startupTime;
 
     private EmbeddedKafkaBroker(Builder builder) {
@@ -89,6 +97,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         this.overrides = new LinkedHashMap<>(builder.overrides);
         this.quietLogging = builder.quietLogging;
         this.adminTimeout = builder.adminTimeout;
+        this.saslSsl = builder.saslSsl;
     }
 
     /** A broker on a free port, with defaults. Call {@link #start()}. */
@@ -144,18 +153,29 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         while (controllerPort == port) {
             controllerPort = Loopback.freePort();
         }
+        saslSslPort = -1;
+        if (saslSsl != null) {
+            do {
+                saslSslPort = Loopback.freePort();
+            } while (saslSslPort == port || saslSslPort == controllerPort);
+        }
         String logDir = dataDir.resolve("log").toAbsolutePath().toString();
 
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", String.valueOf(NODE_ID));
         props.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
+        String secured = saslSsl == null ? "" : "," + SASL_SSL_LISTENER + "://" + HOST + ":" + saslSslPort;
         props.put("listeners",
                 BROKER_LISTENER + "://" + HOST + ":" + port + ","
-                        + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort);
-        props.put("advertised.listeners", BROKER_LISTENER + "://" + HOST + ":" + port);
+                        + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort + secured);
+        props.put("advertised.listeners", BROKER_LISTENER + "://" + HOST + ":" + port + secured);
         props.put("listener.security.protocol.map",
-                BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+                BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT"
+                        + (saslSsl == null ? "" : "," + SASL_SSL_LISTENER + ":SASL_SSL"));
+        if (saslSsl != null) {
+            saslSsl.addTo(props, "listener.name." + SASL_SSL_LISTENER.toLowerCase(Locale.ROOT) + ".");
+        }
         props.put("controller.listener.names", CONTROLLER_LISTENER);
         props.put("inter.broker.listener.name", BROKER_LISTENER);
         props.put("log.dirs", logDir);
@@ -200,6 +220,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 .setMetadataLogDirectory(logDir)
                 .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
                 .setControllerListenerName(CONTROLLER_LISTENER);
+        if (saslSsl != null) {
+            formatter.setScramArguments(saslSsl.scramArguments()); // the users exist from the first start
+        }
         try {
             formatter.run();
         } catch (Exception e) {
@@ -242,6 +265,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     public String bootstrapServers() {
         checkRunning();
         return HOST + ":" + port;
+    }
+
+    /**
+     * {@code 127.0.0.1:<port>} of the {@code SASL_SSL} listener.
+     *
+     * @throws IllegalStateException if the broker has none ({@link Builder#saslSslListener})
+     */
+    public String saslSslBootstrapServers() {
+        checkRunning();
+        if (saslSsl == null) {
+            throw new IllegalStateException("this broker has no SASL_SSL listener");
+        }
+        return HOST + ":" + saslSslPort;
     }
 
     /** The client (PLAINTEXT) port. */
@@ -371,6 +407,46 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
 
 
+    /**
+     * A {@code SASL_SSL} listener: TLS with the certificate and key in {@code keyStore} (PKCS12), SCRAM
+     * with {@code mechanism} for the {@code users} (name to password; neither may contain
+     * {@code ,}, {@code =} or brackets).
+     */
+    public record SaslSslListener(String mechanism, Path keyStore, String keyStorePassword, Map<String, String> users) {
+        public SaslSslListener {
+            if (!mechanism.equals("SCRAM-SHA-256") && !mechanism.equals("SCRAM-SHA-512")) {
+                throw new IllegalArgumentException("mechanism must be SCRAM-SHA-256 or SCRAM-SHA-512: " + mechanism);
+            }
+            Objects.requireNonNull(keyStore, "keyStore");
+            Objects.requireNonNull(keyStorePassword, "keyStorePassword");
+            users = Map.copyOf(users);
+            for (Map.Entry<String, String> u : users.entrySet()) {
+                if ((u.getKey() + u.getValue()).matches(".*[,=\\[\\]].*")) {
+                    throw new IllegalArgumentException("SCRAM user names and passwords here must not contain , = [ ]");
+                }
+            }
+        }
+
+        /** The listener's broker properties, each key starting with {@code prefix} ({@code listener.name.<name>.}). */
+        void addTo(Properties props, String prefix) {
+            props.put("sasl.enabled.mechanisms", mechanism);
+            props.put(prefix + "sasl.enabled.mechanisms", mechanism);
+            props.put(prefix + mechanism.toLowerCase(Locale.ROOT) + ".sasl.jaas.config",
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+            props.put(prefix + "ssl.keystore.type", "PKCS12");
+            props.put(prefix + "ssl.keystore.location", keyStore.toAbsolutePath().toString());
+            props.put(prefix + "ssl.keystore.password", keyStorePassword);
+            props.put(prefix + "ssl.key.password", keyStorePassword);
+        }
+
+        /** The users as the storage formatter takes them ({@code kafka-storage format --add-scram}). */
+        List<String> scramArguments() {
+            List<String> args = new ArrayList<>();
+            users.forEach((name, password) -> args.add(mechanism + "=[name=" + name + ",password=" + password + "]"));
+            return args;
+        }
+    }
+
     /** Options for {@link EmbeddedKafkaBroker}. */
     public static final class Builder {
         private int port;
@@ -378,8 +454,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         private final Map<String, String> overrides = new LinkedHashMap<>();
         private boolean quietLogging = true;
         private Duration adminTimeout = Duration.ofSeconds(30);
+        private SaslSslListener saslSsl;
 
         private Builder() {
+        }
+
+        /**
+         * Adds a {@code SASL_SSL} listener on 127.0.0.1 (a free port, see
+         * {@link #saslSslBootstrapServers()}); the {@code PLAINTEXT} listener stays, for the broker's
+         * own traffic and {@link #admin()}.
+         */
+        public Builder saslSslListener(SaslSslListener listener) {
+            this.saslSsl = Objects.requireNonNull(listener);
+            return this;
         }
 
         /** Client port; 0 (default) picks a free one. */

@@ -11,6 +11,7 @@ import static io.tripletflow.job.TripletFlowOptions.STATISTICS_TOPIC;
 
 import io.tripletflow.engine.MiningOptions;
 import io.tripletflow.job.DeliveryMode;
+import io.tripletflow.job.KafkaClientProperties;
 import io.tripletflow.job.TripletFlowJob;
 import io.tripletflow.job.TripletFlowOptions;
 import io.tripletflow.trainer.TrainerClient;
@@ -114,11 +115,19 @@ public final class LocalMode implements AutoCloseable {
     /**
      * The job's configuration from the options' job arguments, with local mode's checkpoint
      * interval (1 s) unless one was given; the broker address is added by {@link #start}.
+     * {@code --kafka.<property>} options reach the job and the demo trainer alike; the embedded
+     * broker listens {@code PLAINTEXT} only, so another {@code security.protocol} is refused.
      *
      * @throws IllegalArgumentException for an unknown option or an invalid value
      */
     public static Configuration jobConfiguration(LocalModeOptions options) {
         Configuration conf = TripletFlowJob.configuration(new Configuration(), options.jobArgs());
+        String protocol = KafkaClientProperties.of(conf).getOrDefault("security.protocol", "PLAINTEXT");
+        if (!protocol.equalsIgnoreCase("PLAINTEXT")) {
+            throw new IllegalArgumentException("--kafka.security.protocol " + protocol + ": local mode's embedded "
+                    + "Kafka broker listens PLAINTEXT on " + Loopback.HOST + "; secured Kafka is for a cluster of "
+                    + "your own: run the job there (see 'Secured Kafka' in docs/configuration.md)");
+        }
         if (!conf.contains(CHECKPOINT_INTERVAL)) {
             conf.set(CHECKPOINT_INTERVAL, LocalModeOptions.DEFAULT_CHECKPOINT_INTERVAL);
         }
@@ -255,6 +264,7 @@ public final class LocalMode implements AutoCloseable {
                 .streamKeys(demo.streamKey())
                 .maxInFlight(options.maxInFlight())
                 .clientId("tripletflow-demo")
+                .kafkaProperties(KafkaClientProperties.of(conf))
                 .build();
         client = c;
         DemoTrainer t = new DemoTrainer(demo);

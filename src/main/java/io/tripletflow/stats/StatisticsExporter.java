@@ -36,6 +36,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *       --bootstrap-servers kafka:19092 --topic mining-statistics --bind 0.0.0.0 --port 9250
  * </pre>
  *
+ * A secured cluster: Kafka's client properties as {@code --kafka.<property> VALUE}, as for the job
+ * ({@code --kafka.security.protocol SASL_SSL --kafka.sasl.mechanism SCRAM-SHA-512 ...}).
+ *
  * Every metric has the label {@code stream_key}; see {@link #METRICS}. A key whose newest report
  * is older than {@code --forget-after} (default 1 h) is dropped.
  */
@@ -98,9 +101,20 @@ public final class StatisticsExporter implements AutoCloseable {
      */
     public StatisticsExporter(String bootstrapServers, String topic, String bind, int port, Duration forgetAfter)
             throws IOException {
+        this(bootstrapServers, topic, bind, port, forgetAfter, Map.of());
+    }
+
+    /**
+     * As above, with Kafka client properties for the consumer ({@code --kafka.<property>}, the
+     * job's {@code tripletflow.kafka.*}): a secured cluster's {@code security.protocol}, SASL and
+     * TLS settings.
+     */
+    public StatisticsExporter(String bootstrapServers, String topic, String bind, int port, Duration forgetAfter,
+                              Map<String, String> kafkaProperties) throws IOException {
         this.topic = topic;
         this.forgetAfterMillis = forgetAfter.toMillis();
         Properties p = new Properties();
+        p.putAll(kafkaProperties);
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "tripletflow-statistics-exporter-" + UUID.randomUUID());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -248,12 +262,17 @@ public final class StatisticsExporter implements AutoCloseable {
         String bind = Loopback.HOST;
         int port = 9250;
         Duration forget = Duration.ofHours(1);
+        Map<String, String> kafka = new TreeMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException(a + " needs a value");
             }
             String v = args[++i];
+            if (a.startsWith("--kafka.") && a.length() > "--kafka.".length()) {
+                kafka.put(a.substring("--kafka.".length()), v);
+                continue;
+            }
             switch (a) {
                 case "--bootstrap-servers": bootstrap = v; break;
                 case "--topic": topic = v; break;
@@ -262,11 +281,11 @@ public final class StatisticsExporter implements AutoCloseable {
                 case "--forget-after-seconds": forget = Duration.ofSeconds(Long.parseLong(v)); break;
                 default:
                     System.err.println("usage: StatisticsExporter [--bootstrap-servers HOST:PORT] [--topic T] "
-                            + "[--bind ADDRESS] [--port P] [--forget-after-seconds S]");
+                            + "[--bind ADDRESS] [--port P] [--forget-after-seconds S] [--kafka.<property> VALUE ...]");
                     System.exit(64);
             }
         }
-        StatisticsExporter exporter = new StatisticsExporter(bootstrap, topic, bind, port, forget);
+        StatisticsExporter exporter = new StatisticsExporter(bootstrap, topic, bind, port, forget, kafka);
         System.out.println("statistics-exporter: " + topic + " on " + bootstrap + " -> http://" + bind + ":"
                 + exporter.port() + "/metrics");
         Runtime.getRuntime().addShutdownHook(new Thread(exporter::close));

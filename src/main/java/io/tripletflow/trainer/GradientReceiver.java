@@ -9,6 +9,10 @@ import java.util.Properties;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,8 +49,18 @@ final class GradientReceiver {
         this.codec = codec;
         this.counters = counters;
         this.consumer = new KafkaConsumer<>(properties);
+        String brokers = properties.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG) + " (security.protocol "
+                + properties.getOrDefault(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG,
+                        CommonClientConfigs.DEFAULT_SECURITY_PROTOCOL) + ")";
         try {
-            GradientPartitions.assignAtEnd(consumer, topics, startTimeout);
+            GradientPartitions.assignAtEnd(consumer, topics, startTimeout, brokers);
+        } catch (AuthenticationException e) {
+            consumer.close(Duration.ofSeconds(1));
+            throw new IllegalStateException("the Kafka brokers at " + brokers + " refused the trainer: "
+                    + (e instanceof SslAuthenticationException ? "TLS handshake failed" : "authentication failed"
+                            + " (sasl.mechanism " + properties.getOrDefault(SaslConfigs.SASL_MECHANISM,
+                                    SaslConfigs.DEFAULT_SASL_MECHANISM) + ")")
+                    + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             consumer.close(Duration.ofSeconds(1));
             throw e;

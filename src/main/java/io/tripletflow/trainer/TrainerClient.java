@@ -73,6 +73,12 @@ import org.slf4j.LoggerFactory;
  * thread: keep callbacks short or use the {@code ...Async} variants. Stream keys and batch ids
  * are chosen by the trainer; a batch id must not be submitted twice while it is in flight.
  *
+ * <p><b>Secured clusters.</b> {@link Builder#kafkaProperty} passes Kafka's own client properties to
+ * the producer and the consumer, the same ones the job takes as {@code --kafka.<property>}:
+ * {@code builder.kafkaProperty("security.protocol", "SASL_SSL").kafkaProperty("sasl.mechanism",
+ * "SCRAM-SHA-512")...}. Refused credentials fail {@link Builder#build()} with an
+ * {@link IllegalStateException} that names the authentication failure.
+ *
  * <p>If the gradient topic is a template with {@code {key}} (e.g. {@code gradients.{key}}), the
  * stream keys must be declared with {@link Builder#streamKeys} so the client can read their
  * topics; declared keys also restrict what {@link #submit} accepts.
@@ -122,11 +128,11 @@ public final class TrainerClient implements GradientService, AutoCloseable {
 
         String clientId = b.clientId != null ? b.clientId : "tripletflow-trainer-" + UUID.randomUUID().toString().substring(0, 8);
         this.publisher = new EmbeddingPublisher(
-                TrainerKafkaProperties.producer(b.bootstrapServers, clientId, b.producerOverrides),
+                TrainerKafkaProperties.producer(b.bootstrapServers, clientId, b.kafkaProperties, b.producerOverrides),
                 embeddingsTopic, new EmbeddingBatchCodec(b.bounds));
         try {
             this.receiver = new GradientReceiver(
-                    TrainerKafkaProperties.consumer(b.bootstrapServers, clientId, b.consumerOverrides),
+                    TrainerKafkaProperties.consumer(b.bootstrapServers, clientId, b.kafkaProperties, b.consumerOverrides),
                     gradientTopics, b.startTimeout, new GradientBatchCodec(b.bounds), counters);
         } catch (RuntimeException e) {
             publisher.close(Duration.ofSeconds(1));
@@ -297,6 +303,7 @@ public final class TrainerClient implements GradientService, AutoCloseable {
         private WireBounds bounds = WireBounds.DEFAULT;
         private Duration startTimeout = Duration.ofSeconds(30);
         private int deduplicationWindow = Deduplicator.DEFAULT_WINDOW;
+        private final Map<String, String> kafkaProperties = new LinkedHashMap<>();
         private final Map<String, String> producerOverrides = new LinkedHashMap<>();
         private final Map<String, String> consumerOverrides = new LinkedHashMap<>();
 
@@ -363,6 +370,24 @@ public final class TrainerClient implements GradientService, AutoCloseable {
             return this;
         }
 
+        /**
+         * A Kafka client property of both the producer and the consumer, under Kafka's name: what a
+         * secured cluster needs ({@code security.protocol}, {@code sasl.mechanism},
+         * {@code sasl.jaas.config}, {@code ssl.truststore.location}, ...), the same properties the
+         * job takes as {@code --kafka.<property>}. Applied over the client's defaults, before
+         * {@link #producerProperty} and {@link #consumerProperty}.
+         */
+        public Builder kafkaProperty(String key, String value) {
+            kafkaProperties.put(Objects.requireNonNull(key), Objects.requireNonNull(value));
+            return this;
+        }
+
+        /** {@link #kafkaProperty} for each entry, e.g. the job's {@code tripletflow.kafka.*} properties. */
+        public Builder kafkaProperties(Map<String, String> properties) {
+            properties.forEach(this::kafkaProperty);
+            return this;
+        }
+
         /** Any producer setting (e.g. {@code max.request.size} for large batches); applied last. */
         public Builder producerProperty(String key, String value) {
             producerOverrides.put(key, value);
@@ -379,7 +404,9 @@ public final class TrainerClient implements GradientService, AutoCloseable {
          * Connects: creates the producer and the consumer, positions the consumer at the end of
          * every partition of the gradient topic(s), and starts receiving.
          *
-         * @throws IllegalStateException if a gradient topic does not exist within the start timeout
+         * @throws IllegalStateException if a gradient topic does not exist within the start timeout,
+         *         no broker answers within it (a wrong address, or a {@code security.protocol} the
+         *         listener does not speak), or the brokers refuse the client's credentials or TLS
          */
         public TrainerClient build() {
             return new TrainerClient(this);

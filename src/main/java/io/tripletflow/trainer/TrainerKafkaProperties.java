@@ -9,14 +9,16 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The Kafka settings of a {@link TrainerClient}'s producer and consumer: what a short round trip
- * and exactly-once answers need, then the user's overrides (applied last).
+ * and exactly-once answers need, then the properties of both clients (security settings), then
+ * each client's own overrides (applied last).
  */
 final class TrainerKafkaProperties {
 
     private TrainerKafkaProperties() {}
 
     /** The embeddings producer: idempotent, {@code acks=all}, each batch sent at once. */
-    static Properties producer(String bootstrapServers, String clientId, Map<String, String> overrides) {
+    static Properties producer(String bootstrapServers, String clientId, Map<String, String> common,
+                               Map<String, String> overrides) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-embeddings");
@@ -26,12 +28,14 @@ final class TrainerKafkaProperties {
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.putAll(common);
         p.putAll(overrides);
         return p;
     }
 
     /** The gradients consumer: {@code read_committed}, no group offsets, fetches returned at once. */
-    static Properties consumer(String bootstrapServers, String clientId, Map<String, String> overrides) {
+    static Properties consumer(String bootstrapServers, String clientId, Map<String, String> common,
+                               Map<String, String> overrides) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-gradients");
@@ -45,6 +49,7 @@ final class TrainerKafkaProperties {
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.putAll(common);
         p.putAll(overrides);
         return p;
     }

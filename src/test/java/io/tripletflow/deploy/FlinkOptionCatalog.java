@@ -57,7 +57,11 @@ final class FlinkOptionCatalog {
             }
         }
         for (ConfigOption<?> o : TripletFlowOptions.all()) {
-            options.put(o.key(), o);
+            if (TripletFlowOptions.isPrefixMap(o)) { // tripletflow.kafka.<kafka-client-property>
+                templates.put(Pattern.compile(Pattern.quote(o.key() + ".") + ".+"), o);
+            } else {
+                options.put(o.key(), o);
+            }
         }
         // The Prometheus reporters' own parameters: the pull reporter's "port" is a plain string.
         reporterOptions.add(staticString("org.apache.flink.metrics.prometheus.PrometheusReporterFactory", "ARG_PORT"));
