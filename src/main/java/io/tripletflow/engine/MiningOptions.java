@@ -199,8 +199,8 @@ public final class MiningOptions implements java.io.Serializable {
                 + " distance=" + distance + " miner=" + miner + " positives=" + positives + " loss=" + loss
                 + " reduction=" + reduction + " rng=" + rng + " rng-seed=" + rngSeed
                 + " on-label-mismatch=" + onLabelMismatch
-                + (memoryRows == 0 ? "" : " memory-rows=" + memoryRows + " memory-warm-up=" + memoryWarmUp
-                        + " memory-max-age=" + memoryMaxAge + " memory-positives=" + memoryPositives);
+                + " memory-rows=" + memoryRows + " memory-warm-up=" + memoryWarmUp
+                + " memory-max-age=" + memoryMaxAge + " memory-positives=" + memoryPositives;
     }
 
     /** Builder with the spec's defaults (4 / 2 / 0.5 / 0.5 / margin 1.0). */

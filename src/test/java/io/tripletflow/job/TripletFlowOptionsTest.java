@@ -77,6 +77,8 @@ class TripletFlowOptionsTest {
             return Integer.toString(i + 1);
         } else if (d instanceof Long l) {
             return Long.toString(l + 1);
+        } else if (d instanceof Boolean b) {
+            return Boolean.toString(!b);
         }
         return Float.toString((Float) d + 0.25f);
     }
