@@ -233,6 +233,8 @@ public final class LocalMode implements AutoCloseable {
         MiningOptions m = TripletFlowOptions.miningOptions(conf);
         return MiningOptions.optionName(m.miner()) + " / " + MiningOptions.optionName(m.distance()) + " / "
                 + MiningOptions.optionName(m.loss()) + ", margin " + m.margin() + ", neg-num " + m.negNum()
+                + (m.memoryRows() == 0 ? "" : ", cross-batch memory " + m.memoryRows() + " rows per key (warm-up "
+                        + m.memoryWarmUp() + " batches)")
                 + "; " + conf.get(DELIVERY_GUARANTEE) + ", checkpoints every "
                 + conf.get(CHECKPOINT_INTERVAL).toMillis() + " ms, RocksDB";
     }
