@@ -74,11 +74,16 @@ public final class StreamState {
         if (held) {
             return false;
         }
-        for (int c = 0; c < memory.chunkCount(); c++) {
+        int needed = (memory.filled() + CrossBatchMemory.CHUNK_ROWS - 1) / CrossBatchMemory.CHUNK_ROWS;
+        for (int c = 0; c < needed; c++) {
             byte[] chunk = memoryChunks.get(c);
-            if (chunk != null) {
-                memory.loadChunk(c, chunk);
+            if (chunk == null) {
+                // A chunk not rewritten for state-ttl expired under a live head: the memory starts again
+                // rather than mine rows that are gone.
+                memory.clear();
+                return true;
             }
+            memory.loadChunk(c, chunk);
         }
         return true;
     }

@@ -12,6 +12,7 @@ import io.tripletflow.testutils.RandomBatches;
 import io.tripletflow.wire.EmbeddingBatchCodec;
 import io.tripletflow.wire.GradientBatchCodec;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -99,6 +100,43 @@ class CrossBatchMemoryStateTest {
             assertThat(again.batchId).isEqualTo(then.batchId);
             assertThat(withoutComputed(again.value)).isEqualTo(withoutComputed(then.value));
         }
+    }
+
+    /**
+     * A chunk of the ring not rewritten within state-ttl expires while the key's head lives on: the
+     * memory read back must start again, not mine slots whose rows are gone.
+     */
+    @Test
+    void aMemoryWhoseChunksExpiredStartsAgain() throws Exception {
+        Configuration conf = TripletFlowJob.configuration(new Configuration(), new String[] {
+                "--backend", "cpu", "--memory-rows", "300", "--state-ttl", "1 h", "--statistics-interval", "1 s"});
+        var first = harness(conf, null);
+        first.setStateTtlProcessingTime(0);
+        // 17 batches of 16 rows: chunk 0 (slots 0..255) filled by the first 16, chunk 1 by the 17th.
+        for (int i = 0; i < 17; i++) {
+            process(first, new Input("a", EmbeddingRecords.record(random.nextLong(), i, 0, 16, D,
+                    random.pairedLabels(16, 4, 0.0), random.unitEmbeddings(16, D))));
+        }
+        first.setStateTtlProcessingTime(Duration.ofMinutes(50).toMillis());
+        // Rewrites chunk 1 and the head; chunk 0 was last written 50 minutes ago.
+        process(first, new Input("a", EmbeddingRecords.record(random.nextLong(), 17, 0, 16, D,
+                random.pairedLabels(16, 4, 0.0), random.unitEmbeddings(16, D))));
+        OperatorSubtaskState checkpoint = first.snapshot(1L, 1L);
+        first.close();
+
+        var restored = harness(conf, checkpoint);
+        restored.setStateTtlProcessingTime(Duration.ofMinutes(70).toMillis());
+        process(restored, new Input("a", EmbeddingRecords.record(random.nextLong(), 18, 0, 16, D,
+                random.pairedLabels(16, 4, 0.0), random.unitEmbeddings(16, D))));
+        restored.setProcessingTime(10_000);
+        StatisticsReport report = null;
+        for (var r : restored.getSideOutput(MiningFunction.STATISTICS)) {
+            report = r.getValue();
+        }
+        assertThat(report).as("statistics published").isNotNull();
+        assertThat(report.json).as("chunk 0 expired: the memory started again, empty")
+                .contains("\"memory_rows\":0,");
+        restored.close();
     }
 
     /** What the operator should answer, from the engine and a memory per key, in input order. */
