@@ -45,7 +45,7 @@ final class ComputeCommand {
     static int run(String[] args, int from, PrintStream out, PrintStream err) throws IOException {
         // The job's options under the job's names: what compute answers, the job answers.
         Map<String, ConfigOption<?>> jobOptions = new LinkedHashMap<>();
-        for (ConfigOption<?> option : TripletFlowOptions.mining()) {
+        for (ConfigOption<?> option : TripletFlowOptions.batchMining()) {
             jobOptions.put(TripletFlowOptions.commandLineName(option), option);
         }
         for (ConfigOption<?> option : BOUNDS) {

@@ -45,7 +45,7 @@ public final class TripletFlow {
         List<String> lines = new ArrayList<>(List.of(
                 "usage: tripletflow COMMAND [options]",
                 "  compute --input BATCH --output GRADIENTS [--mask] [--stream-key KEY] [--threads T]"));
-        lines.addAll(options(TripletFlowOptions.mining(), "          [", "           ", "]"));
+        lines.addAll(options(TripletFlowOptions.batchMining(), "          [", "           ", "]"));
         lines.addAll(options(ComputeCommand.BOUNDS, "          [", "           ", "]  (the job's bounds)"));
         lines.addAll(List.of(
                 "      one batch file (wire format v1) in, its gradient batch out, statistics printed",

@@ -256,14 +256,22 @@ public final class TripletFlowOptions {
         return Collections.unmodifiableList(options);
     }
 
-    /**
-     * The options that make {@link MiningOptions}, in the spec's order: what {@code tripletflow compute}
-     * takes besides its own flags, and what {@link #miningOptions} reads.
-     */
+    /** The options that make {@link MiningOptions}, in the spec's order: what {@link #miningOptions} reads. */
     public static List<ConfigOption<?>> mining() {
+        List<ConfigOption<?>> all = new ArrayList<>(batchMining());
+        all.addAll(memory());
+        return Collections.unmodifiableList(all);
+    }
+
+    /** The mining options of one batch on its own: what {@code tripletflow compute} takes besides its own flags. */
+    public static List<ConfigOption<?>> batchMining() {
         return List.of(NEG_NUM, PAIR_SIZE, HARD_RATIO, RAND_RATIO, MARGIN, LOSS_WEIGHT, DISTANCE, MINER, POSITIVES,
-                LOSS, REDUCTION, RNG, RNG_SEED, ON_LABEL_MISMATCH, MEMORY_ROWS, MEMORY_WARM_UP, MEMORY_MAX_AGE,
-                MEMORY_POSITIVES);
+                LOSS, REDUCTION, RNG, RNG_SEED, ON_LABEL_MISMATCH);
+    }
+
+    /** The cross-batch memory's options: a stream's state, so the job's only. */
+    public static List<ConfigOption<?>> memory() {
+        return List.of(MEMORY_ROWS, MEMORY_WARM_UP, MEMORY_MAX_AGE, MEMORY_POSITIVES);
     }
 
     /** The mining options of a configuration, validated (names as in the spec). */

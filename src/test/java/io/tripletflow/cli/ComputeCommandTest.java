@@ -143,5 +143,8 @@ class ComputeCommandTest {
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--neg-num must be an integer, got 'x'");
         assertThat(run("compute", "--input", input.toString())).isEqualTo(64);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--output is required");
+        // One batch on its own: the cross-batch memory is the job's (a stream's state), not compute's.
+        assertThat(run("compute", "--input", input.toString(), "--output", "x", "--memory-rows", "64")).isEqualTo(64);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("memory-rows");
     }
 }

@@ -27,12 +27,13 @@ class TripletFlowTest {
     @Test
     void theUsageListsEveryMiningOptionWithItsDefaultOrChoices() {
         String usage = TripletFlow.usage();
-        for (ConfigOption<?> option : TripletFlowOptions.mining()) {
+        for (ConfigOption<?> option : TripletFlowOptions.batchMining()) {
             String name = "--" + TripletFlowOptions.commandLineName(option) + " ";
             assertThat(usage).contains(name);
             assertThat(usage).contains(name + (TripletFlowOptions.choices(option).isEmpty()
                     ? String.valueOf(option.defaultValue()) : String.join("|", TripletFlowOptions.choices(option))));
         }
+        assertThat(usage).doesNotContain("--memory-rows");
         assertThat(usage).contains("--distance neg-dot|squared-euclidean|euclidean|cosine", "--neg-num 4",
                 "--max-rows " + TripletFlowOptions.MAX_ROWS.defaultValue());
         assertThat(usage.lines()).allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(100));
