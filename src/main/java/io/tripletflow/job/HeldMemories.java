@@ -36,12 +36,12 @@ final class HeldMemories {
         }
         long bytes = 0;
         for (CrossBatchMemory m : byKey.values()) {
-            bytes += (long) capacity * CrossBatchMemory.slotBytes(m.dimension());
+            bytes += m.heapBytes();
         }
         Iterator<Map.Entry<String, CrossBatchMemory>> eldest = byKey.entrySet().iterator();
         while (bytes > BYTES && eldest.hasNext()) {
             CrossBatchMemory dropped = eldest.next().getValue();
-            bytes -= (long) capacity * CrossBatchMemory.slotBytes(dropped.dimension());
+            bytes -= dropped.heapBytes();
             eldest.remove();
             memory = dropped;
         }

@@ -207,6 +207,11 @@ public final class CrossBatchMemory {
         return new long[] {oldest, newest};
     }
 
+    /** Heap this memory holds: its ring (as allocated, for the largest dimension seen) and its eligible view. */
+    public long heapBytes() {
+        return 4L * embeddings.length + (long) SLOT_HEADER_BYTES * capacity + 4L * view.embeddings.length;
+    }
+
     public static int slotBytes(int dimension) {
         return SLOT_HEADER_BYTES + 4 * dimension;
     }
