@@ -23,12 +23,17 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.checkpoint.SavepointType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The cross-batch memory in the mining operator's keyed state (RocksDB): every answer equals the
  * offline engine's with a memory per stream key fed in the same order (memory-less answers differ,
- * so the memory is really used); a failure after a checkpoint restores the queue, and the replayed
+ * so the memory is really used); a failure after a checkpoint (or a restart from a canonical or
+ * native savepoint) restores the queue, and the replayed
  * batches get byte-identical answers (but {@code computed}); an invalid batch in the middle leaves
  * the memory as it was; keys do not see each other's memory.
  */
@@ -41,8 +46,12 @@ class CrossBatchMemoryStateTest {
 
     record Input(String key, byte[] value) {}
 
-    @Test
-    void theMemoryIsRestoredAfterAFailureAndReplaysAnswerTheSame() throws Exception {
+    /** How the state is carried: a checkpoint (a failure), or a savepoint in either format (a restart, an upgrade). */
+    enum Snapshot { CHECKPOINT, CANONICAL_SAVEPOINT, NATIVE_SAVEPOINT }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Snapshot.class)
+    void theMemoryIsRestoredAndReplaysAnswerTheSame(Snapshot kind) throws Exception {
         Configuration conf = TripletFlowJob.configuration(new Configuration(), new String[] {
                 "--backend", "cpu", "--memory-rows", "300", "--memory-warm-up", "1", "--memory-max-age", "6"});
         MiningOptions options = TripletFlowOptions.miningOptions(conf);
@@ -78,7 +87,13 @@ class CrossBatchMemoryStateTest {
         for (int i = 0; i < 12; i++) {
             process(first, inputs.get(i));
         }
-        OperatorSubtaskState checkpoint = first.snapshot(1L, 1L);
+        OperatorSubtaskState checkpoint = switch (kind) {
+            case CHECKPOINT -> first.snapshot(1L, 1L);
+            case CANONICAL_SAVEPOINT -> first.snapshotWithLocalState(1L, 1L,
+                    SavepointType.savepoint(SavepointFormatType.CANONICAL)).getJobManagerOwnedState();
+            case NATIVE_SAVEPOINT -> first.snapshotWithLocalState(1L, 1L,
+                    SavepointType.savepoint(SavepointFormatType.NATIVE)).getJobManagerOwnedState();
+        };
         for (int i = 12; i < 18; i++) {
             process(first, inputs.get(i));
         }
