@@ -171,7 +171,7 @@ public final class MiningFunction extends KeyedProcessFunction<String, KafkaReco
         HeldMemories.Held held = memories.of(batch.streamKey(), head);
         CrossBatchMemory memory = held.memory();
         // Afterwards the memory equals the key's state, also if the batch turns out invalid.
-        state.loadMemory(memory, held.current());
+        state.loadMemory(memory, head, held.current());
         MiningResult result = backend.mine(batch, memory.eligible(batch.modelStep(), batch.dimension(),
                 options.memoryWarmUp(), options.memoryMaxAge()));
         memory.enqueue(batch);

@@ -58,21 +58,19 @@ public final class StreamState {
     }
 
     /**
-     * Loads the key's memory into {@code memory} (emptied when the key has none). Chunks are read
-     * only when {@code memory} does not already hold this state ({@code held} is what it held).
-     *
-     * @return whether chunks were read
+     * Loads the key's memory, whose head ({@link #memoryHead()}) is {@code head}, into {@code memory}
+     * (emptied when the key has none). Chunks are read only when {@code memory} does not already
+     * hold this state ({@code held}).
      */
-    boolean loadMemory(CrossBatchMemory memory, boolean held) throws Exception {
-        long[] head = memoryHead.value();
+    void loadMemory(CrossBatchMemory memory, long[] head, boolean held) throws Exception {
         if (head == null || head[4] != memory.capacity()) {
             // None yet, expired, or written under another memory-rows: the memory starts again.
             memory.clear();
-            return false;
+            return;
         }
         memory.restoreHead((int) head[0], (int) head[1], (int) head[2], head[3]);
         if (held) {
-            return false;
+            return;
         }
         int needed = (memory.filled() + CrossBatchMemory.CHUNK_ROWS - 1) / CrossBatchMemory.CHUNK_ROWS;
         for (int c = 0; c < needed; c++) {
@@ -81,11 +79,10 @@ public final class StreamState {
                 // A chunk not rewritten for state-ttl expired under a live head: the memory starts again
                 // rather than mine rows that are gone.
                 memory.clear();
-                return true;
+                return;
             }
             memory.loadChunk(c, chunk);
         }
-        return true;
     }
 
     /** Writes the memory's head and the chunks the last batch changed. */

@@ -161,21 +161,40 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         String logDir = dataDir.resolve("log").toAbsolutePath().toString();
 
+        Properties props = serverProperties(port, controllerPort, logDir);
+        if (saslSsl != null) {
+            String secured = "," + SASL_SSL_LISTENER + "://" + HOST + ":" + saslSslPort;
+            props.put("listeners", props.getProperty("listeners") + secured);
+            props.put("advertised.listeners", props.getProperty("advertised.listeners") + secured);
+            props.put("listener.security.protocol.map",
+                    props.getProperty("listener.security.protocol.map") + "," + SASL_SSL_LISTENER + ":SASL_SSL");
+            saslSsl.addTo(props, "listener.name." + SASL_SSL_LISTENER.toLowerCase(Locale.ROOT) + ".");
+        }
+        props.putAll(overrides);
+
+        KafkaConfig config = KafkaConfig.fromProps(props, false);
+        format(logDir);
+        server = new KafkaRaftServer(config, Time.SYSTEM);
+        server.startup();
+        awaitReady();
+    }
+
+    /**
+     * The settings of a single-node KRaft broker on 127.0.0.1 (broker and controller in one, one
+     * replica of everything, records up to the job's default bounds): this broker's, and the
+     * cluster tests' broker JVM's ({@code kafka.Kafka server.properties}).
+     */
+    public static Properties serverProperties(int port, int controllerPort, String logDir) {
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", String.valueOf(NODE_ID));
         props.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
-        String secured = saslSsl == null ? "" : "," + SASL_SSL_LISTENER + "://" + HOST + ":" + saslSslPort;
         props.put("listeners",
                 BROKER_LISTENER + "://" + HOST + ":" + port + ","
-                        + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort + secured);
-        props.put("advertised.listeners", BROKER_LISTENER + "://" + HOST + ":" + port + secured);
+                        + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort);
+        props.put("advertised.listeners", BROKER_LISTENER + "://" + HOST + ":" + port);
         props.put("listener.security.protocol.map",
-                BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT"
-                        + (saslSsl == null ? "" : "," + SASL_SSL_LISTENER + ":SASL_SSL"));
-        if (saslSsl != null) {
-            saslSsl.addTo(props, "listener.name." + SASL_SSL_LISTENER.toLowerCase(Locale.ROOT) + ".");
-        }
+                BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
         props.put("controller.listener.names", CONTROLLER_LISTENER);
         props.put("inter.broker.listener.name", BROKER_LISTENER);
         props.put("log.dirs", logDir);
@@ -202,13 +221,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         props.put("num.io.threads", "4");
         props.put("background.threads", "2");
         props.put("log.message.timestamp.after.max.ms", String.valueOf(Long.MAX_VALUE));
-        props.putAll(overrides);
-
-        KafkaConfig config = KafkaConfig.fromProps(props, false);
-        format(logDir);
-        server = new KafkaRaftServer(config, Time.SYSTEM);
-        server.startup();
-        awaitReady();
+        return props;
     }
 
     private void format(String logDir) {

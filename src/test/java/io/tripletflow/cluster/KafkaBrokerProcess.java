@@ -1,5 +1,7 @@
 package io.tripletflow.cluster;
 
+import io.tripletflow.local.EmbeddedKafkaBroker;
+
 import io.tripletflow.local.Loopback;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -82,38 +84,13 @@ final class KafkaBrokerProcess implements AutoCloseable {
         return broker;
     }
 
-    /** The settings of {@code EmbeddedKafkaBroker} (local mode and the in-JVM tests), as a server.properties. */
+    /**
+     * {@link EmbeddedKafkaBroker#serverProperties}, with the transaction timeout limit of
+     * docker-compose.yml (15 min, above tripletflow.transaction-timeout).
+     */
     static Properties serverProperties(int port, int controllerPort, String logDir) {
-        Properties props = new Properties();
-        props.put("process.roles", "broker,controller");
-        props.put("node.id", "1");
-        props.put("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
-        props.put("listeners", "PLAINTEXT://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + port);
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        props.put("controller.listener.names", "CONTROLLER");
-        props.put("inter.broker.listener.name", "PLAINTEXT");
-        props.put("log.dirs", logDir);
-        props.put("metadata.log.dir", logDir);
-        props.put("offsets.topic.replication.factor", "1");
-        props.put("offsets.topic.num.partitions", "5");
-        props.put("transaction.state.log.replication.factor", "1");
-        props.put("transaction.state.log.min.isr", "1");
-        props.put("transaction.state.log.num.partitions", "5");
-        props.put("share.coordinator.state.topic.replication.factor", "1");
-        props.put("share.coordinator.state.topic.min.isr", "1");
-        props.put("default.replication.factor", "1");
-        props.put("min.insync.replicas", "1");
-        props.put("num.partitions", "1");
-        props.put("group.initial.rebalance.delay.ms", "0");
-        // As docker-compose.yml: above tripletflow.transaction-timeout (10 min).
+        Properties props = EmbeddedKafkaBroker.serverProperties(port, controllerPort, logDir);
         props.put("transaction.max.timeout.ms", "900000");
-        props.put("message.max.bytes", "70000000");
-        props.put("auto.create.topics.enable", "true");
-        props.put("num.network.threads", "2");
-        props.put("num.io.threads", "4");
-        props.put("background.threads", "2");
-        props.put("log.message.timestamp.after.max.ms", String.valueOf(Long.MAX_VALUE));
         return props;
     }
 

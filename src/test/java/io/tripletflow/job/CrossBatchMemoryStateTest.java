@@ -217,13 +217,7 @@ class CrossBatchMemoryStateTest {
 
     private KeyedOneInputStreamOperatorTestHarness<String, KafkaRecord, GradientRecord> harness(
             Configuration conf, OperatorSubtaskState snapshot) throws Exception {
-        MiningFunction function = new MiningFunction(MiningFunction.Settings.of(conf), TripletFlowOptions.miningOptions(conf));
-        var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(function), KafkaRecord::keyAsString, Types.STRING);
-        h.setStateBackend(new EmbeddedRocksDBStateBackend());
-        if (snapshot != null) {
-            h.initializeState(snapshot);
-        }
+        var h = JobTestSupport.miningHarness(conf, snapshot);
         h.open();
         return h;
     }

@@ -1,5 +1,10 @@
 package io.tripletflow.job;
 
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.api.common.typeinfo.Types;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tripletflow.batch.EmbeddingBatch;
@@ -117,6 +122,12 @@ final class JobTestSupport {
      * group and transactional ids, then {@code args} ({@code "--neg-num", "4"}, ...) on top.
      */
     static Configuration jobConfiguration(String bootstrapServers, String run, Topics topics, String... args) {
+        return jobConfiguration(new Configuration(), bootstrapServers, run, topics, args);
+    }
+
+    /** As {@link #jobConfiguration(String, String, Topics, String...)} on a cluster whose configuration is {@code cluster}. */
+    static Configuration jobConfiguration(Configuration cluster, String bootstrapServers, String run, Topics topics,
+                                          String... args) {
         List<String> all = new ArrayList<>(List.of(
                 "--bootstrap-servers", bootstrapServers,
                 "--embeddings-topics", topics.embeddings(),
@@ -128,7 +139,20 @@ final class JobTestSupport {
                 "--backend", "cpu",
                 "--checkpoint-interval", "200 ms"));
         all.addAll(List.of(args));
-        return TripletFlowJob.configuration(new Configuration(), all.toArray(new String[0]));
+        return TripletFlowJob.configuration(cluster, all.toArray(new String[0]));
+    }
+
+    /** A harness around the job's mining operator on RocksDB, restored from {@code snapshot} if given, not opened. */
+    static KeyedOneInputStreamOperatorTestHarness<String, KafkaRecord, GradientRecord> miningHarness(
+            Configuration conf, OperatorSubtaskState snapshot) throws Exception {
+        MiningFunction function = new MiningFunction(MiningFunction.Settings.of(conf), TripletFlowOptions.miningOptions(conf));
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(function), KafkaRecord::keyAsString, Types.STRING);
+        h.setStateBackend(new EmbeddedRocksDBStateBackend());
+        if (snapshot != null) {
+            h.initializeState(snapshot);
+        }
+        return h;
     }
 
     /**

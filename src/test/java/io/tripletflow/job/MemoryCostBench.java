@@ -124,11 +124,7 @@ public final class MemoryCostBench {
             for (int memory : memories) {
                 Configuration conf = TripletFlowJob.configuration(new Configuration(), new String[] {
                         "--backend", "cpu", "--memory-rows", Integer.toString(memory)});
-                MiningFunction function = new MiningFunction(MiningFunction.Settings.of(conf),
-                        TripletFlowOptions.miningOptions(conf));
-                var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(function),
-                        KafkaRecord::keyAsString, Types.STRING);
-                h.setStateBackend(new EmbeddedRocksDBStateBackend());
+                var h = JobTestSupport.miningHarness(conf, null);
                 h.open();
                 harnesses.add(h);
             }

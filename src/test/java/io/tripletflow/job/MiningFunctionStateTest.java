@@ -245,14 +245,8 @@ class MiningFunctionStateTest {
     /** A harness around a fresh production operator on RocksDB, restored from {@code snapshot} if given. */
     private KeyedOneInputStreamOperatorTestHarness<String, KafkaRecord, GradientRecord> harness(
             Configuration conf, OperatorSubtaskState snapshot) throws Exception {
-        MiningFunction function = new MiningFunction(MiningFunction.Settings.of(conf), TripletFlowOptions.miningOptions(conf));
-        var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(function), KafkaRecord::keyAsString, Types.STRING);
-        h.setStateBackend(new EmbeddedRocksDBStateBackend());
+        var h = JobTestSupport.miningHarness(conf, snapshot);
         open.add(h);
-        if (snapshot != null) {
-            h.initializeState(snapshot);
-        }
         h.setProcessingTime(time);
         h.open();
         assertThat(h.getOperator().getKeyedStateBackend().getClass().getSimpleName()).contains("RocksDB");

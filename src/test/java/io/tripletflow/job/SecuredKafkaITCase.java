@@ -100,16 +100,7 @@ class SecuredKafkaITCase {
                 "org.apache.kafka.common.security", "org.apache.kafka.common.network")) {
             // flink run tripletflow-job.jar --kafka.security.protocol SASL_SSL ... on a cluster whose
             // config.yaml holds the JAAS config and the trust store's password.
-            Configuration conf = TripletFlowJob.configuration(CLUSTER,
-                    "--bootstrap-servers", secured,
-                    "--embeddings-topics", topics.embeddings(),
-                    "--gradients-topic", topics.gradients(),
-                    "--dead-letter-topic", topics.deadLetters(),
-                    "--statistics-topic", topics.statistics(),
-                    "--group-id", "tf-" + run,
-                    "--transactional-id-prefix", "tf-" + run,
-                    "--backend", "cpu",
-                    "--checkpoint-interval", "200 ms",
+            Configuration conf = JobTestSupport.jobConfiguration(CLUSTER, secured, run, topics,
                     "--statistics-interval", "300 ms",
                     "--kafka.security.protocol", "SASL_SSL",
                     "--kafka.sasl.mechanism", MECHANISM,

@@ -20,22 +20,8 @@ final class ScalarGramKernel implements GramKernel {
 
     @Override
     public void gram(float[] f, float[] t, int rows, int d, int stride, float[] g, WorkerPool pool) {
-        pool.run(rows, 16, (worker, from, to) -> {
-            for (int i = from; i < to; i++) {
-                int row = i * stride;
-                for (int j = 0; j < stride; j++) {
-                    g[row + j] = 0f;
-                }
-                int fi = i * d;
-                for (int k = 0; k < d; k++) {
-                    float a = f[fi + k];
-                    int tk = k * stride;
-                    for (int j = 0; j < stride; j++) {
-                        g[row + j] += a * t[tk + j];
-                    }
-                }
-            }
-        });
+        // Every row against every column: the cross product of the batch with itself.
+        cross(f, rows, d, t, stride, g, stride, 0, pool);
     }
 
     @Override
